@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/layerlab/layerlab/core/store"
+)
+
+// Env is everything a docker command may touch. The native CLI fills it from the process
+// (os.Stdout, a store on disk); the browser fills it from the page (the terminal, IndexedDB).
+type Env struct {
+	Store  store.Store
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Files is the filesystem that file arguments (save -o, load -i, build contexts) name.
+	Files Files
+	// Now is the clock "2 weeks ago" is measured against.
+	Now func() time.Time
+	// Getenv reads the environment (DOCKER_* variables, SOURCE_DATE_EPOCH); may be nil.
+	Getenv func(string) string
+}
+
+// File is an open file that can be read both as a stream and at offsets (a tar is read in two
+// passes) and knows its size.
+type File interface {
+	io.Reader
+	io.ReaderAt
+	io.Closer
+	Size() int64
+}
+
+// Files opens and creates files named by command arguments. Create's file appears under its
+// name only when Close returns nil, so a failed save never leaves a half-written tar behind.
+type Files interface {
+	Open(name string) (File, error)
+	Create(name string) (io.WriteCloser, error)
+}
+
+// Command is one docker command (images, history, ...). Later work (build, pull, push,
+// login) adds its commands to the same table with Register.
+type Command struct {
+	// Name is the command's word(s) as typed: "images", "image ls", "history".
+	Name string
+	// Run executes the command with its arguments (everything after Name) and returns the
+	// exit code.
+	Run func(ctx context.Context, env *Env, args []string) int
+}
