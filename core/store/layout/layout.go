@@ -71,9 +71,14 @@ func (s *Store) open() error {
 	for _, e := range entries {
 		present[e.Name()] = true
 	}
+	// Everything is checked before anything is created, so a refused directory is left
+	// exactly as it was.
 	if present["oci-layout"] {
 		if err := s.checkLayoutFile(); err != nil {
 			return err
+		}
+		if !present["index.json"] {
+			return fmt.Errorf("%s: missing: an OCI image layout must have one", s.path("index.json"))
 		}
 	} else {
 		// Only a layout this package began to create (and was killed creating: it writes
@@ -84,6 +89,11 @@ func (s *Store) open() error {
 			default:
 				return fmt.Errorf("%s is not empty and has no oci-layout file, so it is not an OCI image layout (found %q)", s.dir, e.Name())
 			}
+		}
+	}
+	if present["index.json"] {
+		if _, _, err := s.readIndex(); err != nil {
+			return err
 		}
 	}
 	for _, d := range []string{"layerlab/tmp", "layerlab/records", "blobs/sha256"} {
@@ -100,9 +110,6 @@ func (s *Store) open() error {
 	}
 	defer unlock()
 	if _, err := os.Stat(s.path("index.json")); errors.Is(err, fs.ErrNotExist) {
-		if present["oci-layout"] {
-			return fmt.Errorf("%s: missing: an OCI image layout must have one", s.path("index.json"))
-		}
 		if err := s.writeIndex(&indexFile{}, nil); err != nil {
 			return err
 		}

@@ -246,6 +246,13 @@ func TestGarbageRefused(t *testing.T) {
 					t.Errorf("%s after Open = %q, %v; want it unchanged: %q", name, got, err, content)
 				}
 			}
+			if entries, _ := os.ReadDir(dir); len(entries) != len(tc.files) {
+				var names []string
+				for _, e := range entries {
+					names = append(names, e.Name())
+				}
+				t.Errorf("directory holds %q after a refused Open; want only the %d files that were there", names, len(tc.files))
+			}
 		})
 	}
 }
