@@ -22,15 +22,13 @@ type indexFile struct {
 	Annotations   map[string]string `json:"annotations,omitempty"`
 }
 
-func unmarshalStrict(b []byte, v any) error { return json.Unmarshal(b, v) }
-
 // parseIndex reads index.json (untrusted: any program may have written it) into store
 // entries, in store order. A tagged entry's name is taken from io.containerd.image.name,
 // else from org.opencontainers.image.ref.name; both annotations are removed from the entry's
 // descriptor, every other annotation is kept.
 func parseIndex(b []byte) ([]store.Entry, *indexFile, error) {
 	var top indexFile
-	if err := unmarshalStrict(b, &top); err != nil {
+	if err := json.Unmarshal(b, &top); err != nil {
 		return nil, nil, fmt.Errorf("not valid JSON: %v", err)
 	}
 	switch {

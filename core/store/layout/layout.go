@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -141,7 +142,7 @@ func (s *Store) checkLayoutFile() error {
 	var l struct {
 		ImageLayoutVersion *string `json:"imageLayoutVersion"`
 	}
-	if err := unmarshalStrict(b, &l); err != nil {
+	if err := json.Unmarshal(b, &l); err != nil {
 		return fmt.Errorf("%s: not valid JSON: %v", name, err)
 	}
 	if l.ImageLayoutVersion == nil {
