@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -271,6 +272,9 @@ func TestServedHeaders(t *testing.T) {
 				if got := r.header.Get(c.h); got != c.want {
 					t.Errorf("%s = %q; want %q", c.h, got, c.want)
 				}
+			}
+			if got, want := r.header.Get("Content-Length"), strconv.Itoa(len(r.body)); got != want {
+				t.Errorf("Content-Length = %q; want %q", got, want)
 			}
 		})
 	}

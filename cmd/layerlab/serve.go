@@ -12,8 +12,6 @@ import (
 	"time"
 )
 
-var timeZero time.Time
-
 // serve runs `layerlab serve [--addr HOST:PORT]` until ctx is done.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("layerlab serve", flag.ContinueOnError)

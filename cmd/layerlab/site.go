@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -150,10 +149,33 @@ func (h *siteHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hd.Set("Content-Encoding", enc)
 		etag += "-" + enc
 	}
-	hd.Set("ETag", strconv.Quote(etag))
-	// ServeContent answers If-None-Match with 304, HEAD without a body, and Range requests
-	// (over the encoded bytes, as HTTP has it).
-	http.ServeContent(w, r, "", timeZero, bytes.NewReader(a.body[enc]))
+	etag = strconv.Quote(etag)
+	hd.Set("ETag", etag)
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	// Written here rather than by http.ServeContent, which leaves out Content-Length for
+	// encoded bodies; the page's download progress needs it. No Range support: nothing
+	// here is big enough to resume.
+	body := a.body[enc]
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+// etagMatches reports whether an If-None-Match header names etag (weakly, as HTTP says
+// If-None-Match compares).
+func etagMatches(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == etag {
+			return true
+		}
+	}
+	return false
 }
 
 // chooseEncoding picks the best encoding of a that the Accept-Encoding header allows, or ""

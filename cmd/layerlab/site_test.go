@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -127,6 +128,9 @@ func TestSiteHandler(t *testing.T) {
 				}
 			}
 			body, _ := io.ReadAll(resp.Body)
+			if got, want := resp.Header.Get("Content-Length"), strconv.Itoa(len(body)); got != want {
+				t.Errorf("Content-Length = %q; want %q", got, want)
+			}
 			if got := decode(t, tc.wantEncoding, body); got != tc.wantBody {
 				t.Errorf("body = %q; want %q", got, tc.wantBody)
 			}
@@ -147,6 +151,10 @@ func TestSiteHandlerRevalidates(t *testing.T) {
 	again := get(t, h, "GET", "/", map[string]string{"Accept-Encoding": "br", "If-None-Match": etag})
 	if again.StatusCode != http.StatusNotModified {
 		t.Errorf("revalidation status = %d; want 304", again.StatusCode)
+	}
+	weak := get(t, h, "GET", "/", map[string]string{"Accept-Encoding": "br", "If-None-Match": `"x", W/` + etag})
+	if weak.StatusCode != http.StatusNotModified {
+		t.Errorf("revalidation with a list and a weak tag: status = %d; want 304", weak.StatusCode)
 	}
 	other := get(t, h, "GET", "/", map[string]string{"Accept-Encoding": "gzip", "If-None-Match": etag})
 	if other.StatusCode != http.StatusOK {
