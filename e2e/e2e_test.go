@@ -227,6 +227,21 @@ func TestPageRunsDockerImages(t *testing.T) {
 	if err != nil || status != "The core is ready. It answered:" {
 		t.Errorf("status line = %q (%v); want %q", status, err, "The core is ready. It answered:")
 	}
+	// The browser fetched the wasm compressed: fewer bytes came over the wire than it holds.
+	type transfer struct {
+		Name             string
+		Encoded, Decoded int
+	}
+	wasm, err := chromedp.Run(ctx, chromedp.Evaluate[[]transfer](`performance.getEntriesByType("resource")
+		.filter(e => e.name.endsWith(".wasm"))
+		.map(e => ({Name: e.name, Encoded: e.encodedBodySize, Decoded: e.decodedBodySize}))`))
+	if err != nil {
+		t.Fatalf("reading resource timings: %v", err)
+	}
+	if len(wasm) != 1 || wasm[0].Encoded <= 0 || wasm[0].Encoded*3 > wasm[0].Decoded {
+		t.Errorf("wasm transfers %+v; want one, compressed to under a third of its size", wasm)
+	}
+	t.Logf("wasm transfer: %+v", wasm)
 	saveScreenshot(t, ctx, "playground.png")
 
 	select {
