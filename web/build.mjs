@@ -67,6 +67,11 @@ for (const [src, out] of [['/web/src/main.js', entryOut.js], ['/web/src/main.css
   if (!html.includes(`"${src}"`)) fail(`index.html does not reference "${src}"`);
   html = html.replace(`"${src}"`, `"/${out}"`);
 }
+// Start the wasm download with the page instead of after the bundle has run. crossorigin
+// matches fetch()'s default mode, so the page's fetch reuses this response.
+const preload = `<link rel="preload" href="/${wasmName}" as="fetch" type="application/wasm" crossorigin>`;
+html = html.replace(/^(\s*)<script type="module"/m, `$1${preload}\n$1<script type="module"`);
+if (!html.includes(preload)) fail('index.html has no <script type="module"> to put the wasm preload before');
 files.set('index.html', Buffer.from(html));
 
 // Replace the directory's contents (its committed .gitignore stays).
