@@ -203,9 +203,10 @@ func sha(b []byte) v1.Hash {
 }
 
 // readManifest reads and checks the manifest or index d names.
-func (l *loader) readManifest(d v1.Descriptor) ([]byte, *manifestDoc, error) {
+// from names the archive entry whose descriptor d is, for errors.
+func (l *loader) readManifest(d v1.Descriptor, from string) ([]byte, *manifestDoc, error) {
 	if !d.MediaType.IsImage() && !d.MediaType.IsIndex() {
-		return nil, nil, fmt.Errorf("manifest %s: unknown media type %q", d.Digest, d.MediaType)
+		return nil, nil, fmt.Errorf("entry %q: manifest %s has unknown media type %q", from, d.Digest, d.MediaType)
 	}
 	b, err := l.readBlob(d)
 	if err != nil {
@@ -254,7 +255,7 @@ func (l *loader) mapIndex(idx *manifestDoc) error {
 		if _, ok := l.oci[d.Digest]; ok {
 			continue
 		}
-		img, cfg, err := l.pickImage(d)
+		img, cfg, err := l.pickImage(d, indexFile)
 		if err != nil {
 			return err
 		}
@@ -268,8 +269,8 @@ func (l *loader) mapIndex(idx *manifestDoc) error {
 // pickImage resolves d (an image manifest, or an index of them) to the image manifest to use
 // and its config digest: for an index, the linux/amd64 image if present, else the first
 // image present in the archive. Attestation manifests are never picked.
-func (l *loader) pickImage(d v1.Descriptor) (v1.Descriptor, v1.Hash, error) {
-	_, m, err := l.readManifest(d)
+func (l *loader) pickImage(d v1.Descriptor, from string) (v1.Descriptor, v1.Hash, error) {
+	_, m, err := l.readManifest(d, from)
 	if err != nil {
 		return v1.Descriptor{}, v1.Hash{}, err
 	}
@@ -292,7 +293,7 @@ func (l *loader) pickImage(d v1.Descriptor) (v1.Descriptor, v1.Hash, error) {
 	if first == nil {
 		return v1.Descriptor{}, v1.Hash{}, fmt.Errorf("image index %s: none of its image manifests is in the archive", d.Digest)
 	}
-	return l.pickImage(*first)
+	return l.pickImage(*first, blobPath(d.Digest))
 }
 
 // loadManifestJSON loads the images manifest.json lists, in its order, tagged with its
@@ -336,7 +337,7 @@ func (l *loader) loadManifestJSON() ([]Loaded, error) {
 		}
 		var desc v1.Descriptor
 		if d, ok := l.oci[id]; ok {
-			if desc, err = l.storeOCI(d); err != nil {
+			if desc, err = l.storeOCI(d, indexFile); err != nil {
 				return nil, err
 			}
 		} else if desc, err = l.storeLegacy(it, cfg, id); err != nil {
@@ -383,11 +384,11 @@ func (l *loader) loadIndex(idx *manifestDoc) ([]Loaded, error) {
 	}
 	var out []Loaded
 	for _, d := range idx.Manifests {
-		_, cfg, err := l.pickImage(d)
+		_, cfg, err := l.pickImage(d, indexFile)
 		if err != nil {
 			return nil, err
 		}
-		desc, err := l.storeOCI(d)
+		desc, err := l.storeOCI(d, indexFile)
 		if err != nil {
 			return nil, err
 		}
@@ -410,12 +411,12 @@ func (l *loader) loadIndex(idx *manifestDoc) ([]Loaded, error) {
 // storeOCI stores the manifest or index d and everything it needs from blobs/, verified.
 // Child manifests of an index that are not in the archive are skipped (an image pulled for
 // one platform), as are attestation manifests.
-func (l *loader) storeOCI(d v1.Descriptor) (v1.Descriptor, error) {
+func (l *loader) storeOCI(d v1.Descriptor, from string) (v1.Descriptor, error) {
 	out := v1.Descriptor{MediaType: d.MediaType, Size: d.Size, Digest: d.Digest, Platform: d.Platform}
 	if l.done[d.Digest] {
 		return out, nil
 	}
-	raw, m, err := l.readManifest(d)
+	raw, m, err := l.readManifest(d, from)
 	if err != nil {
 		return v1.Descriptor{}, err
 	}
@@ -427,7 +428,7 @@ func (l *loader) storeOCI(d v1.Descriptor) (v1.Descriptor, error) {
 			if c.Annotations[annotationRefType] != "" || !l.ix.has(blobPath(c.Digest)) {
 				continue
 			}
-			if _, err := l.storeOCI(c); err != nil {
+			if _, err := l.storeOCI(c, blobPath(d.Digest)); err != nil {
 				return v1.Descriptor{}, err
 			}
 		}
@@ -700,7 +701,7 @@ type schema2Descriptor struct {
 func (l *loader) storeLegacyLayer(p string, diffID v1.Hash) (schema2Descriptor, error) {
 	e, err := l.ix.lookup(p, true)
 	if err != nil {
-		return schema2Descriptor{}, fmt.Errorf("layer: %w", err)
+		return schema2Descriptor{}, err
 	}
 	switch comp := compressionOf(l.ix.magic(e)); comp {
 	case "":

@@ -2,7 +2,6 @@ package archive
 
 import (
 	"archive/tar"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -43,16 +42,28 @@ func indexTar(ctx context.Context, r io.ReaderAt, size int64) (*tarIndex, error)
 	if n, _ := r.ReadAt(magic[:], 0); n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		return nil, errors.New("the archive is gzip-compressed; decompress it (gunzip) before loading")
 	}
+	if size == 0 {
+		return nil, errors.New("the archive is empty")
+	}
 	sr := io.NewSectionReader(r, 0, size)
 	tr := tar.NewReader(sr)
 	ix := &tarIndex{r: r, size: size, entries: map[string]*entry{}}
 	last := ""
+	var end int64 // where the last member's data (with padding) ends
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		h, err := tr.Next()
 		if err == io.EOF {
+			// Every tar writer ends the archive with two zero blocks; without them the
+			// file was cut at a member boundary and members may be missing.
+			if pos, _ := sr.Seek(0, io.SeekCurrent); pos < end+1024 {
+				if last == "" {
+					return nil, errors.New("reading the tar: not a tar archive (no members, no end-of-archive marker)")
+				}
+				return nil, fmt.Errorf("reading the tar: truncated after entry %q (no end-of-archive marker)", last)
+			}
 			break
 		}
 		if err != nil {
@@ -67,6 +78,11 @@ func indexTar(ctx context.Context, r io.ReaderAt, size int64) (*tarIndex, error)
 		if h.Typeflag == tar.TypeXGlobalHeader {
 			continue
 		}
+		for k := range h.PAXRecords {
+			if strings.HasPrefix(k, "GNU.sparse.") {
+				return nil, fmt.Errorf("entry %q: sparse files have no place in an image archive", h.Name)
+			}
+		}
 		name, err := cleanName(h.Name)
 		if err != nil {
 			return nil, fmt.Errorf("entry %q: %w", h.Name, err)
@@ -77,6 +93,10 @@ func indexTar(ctx context.Context, r io.ReaderAt, size int64) (*tarIndex, error)
 			return nil, fmt.Errorf("reading the tar: %w", err)
 		}
 		e := &entry{name: name, typ: h.Typeflag, offset: off, size: h.Size}
+		end = off
+		if h.Typeflag == tar.TypeReg || h.Typeflag == tar.TypeRegA {
+			end = off + (h.Size+511)/512*512
+		}
 		switch h.Typeflag {
 		case tar.TypeReg, tar.TypeRegA:
 			e.typ = tar.TypeReg
@@ -180,7 +200,7 @@ func (ix *tarIndex) open(e *entry) *io.SectionReader {
 // into memory, so a hostile archive cannot claim gigabytes for a "config".
 const maxJSON = 32 << 20
 
-// readJSONFile reads a small file whole, following in-archive links when allowLinks.
+// readSmall reads a small file whole, following in-archive links when allowLinks.
 func (ix *tarIndex) readSmall(name string, allowLinks bool) ([]byte, *entry, error) {
 	e, err := ix.lookup(name, allowLinks)
 	if err != nil {
@@ -196,7 +216,7 @@ func (ix *tarIndex) readSmall(name string, allowLinks bool) ([]byte, *entry, err
 	return b, e, nil
 }
 
-// isGzip reports whether the data at the start of e is gzip.
+// magic returns the first bytes of e's data, to recognise compression.
 func (ix *tarIndex) magic(e *entry) []byte {
 	var m [4]byte
 	n, _ := ix.r.ReadAt(m[:min(int64(len(m)), e.size)], e.offset)
@@ -207,5 +227,3 @@ var (
 	gzipMagic = []byte{0x1f, 0x8b}
 	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 )
-
-func hasPrefix(b, p []byte) bool { return bytes.HasPrefix(b, p) }
