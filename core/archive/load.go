@@ -31,6 +31,11 @@ type Loaded struct {
 	ID v1.Hash
 	// Manifest is what the store's index now holds for the image.
 	Manifest v1.Descriptor
+	// Replaced is the ID of the image Name named before this load, when that was another
+	// image (docker load then prints "The image nginx:latest already exists, renaming the
+	// old one with ID sha256:... to empty string" before "Loaded image: nginx:latest").
+	// It is zero when the tag is new or already named this image.
+	Replaced v1.Hash
 }
 
 // Well-known archive members.

@@ -407,3 +407,57 @@ func secondHeader(t testing.TB, b []byte) int {
 	}
 	return 512 + (size+511)/512*512
 }
+
+// TestLoadMovesTag: a tag that named another image moves to the loaded one, and the other
+// image stays as an untagged entry, as docker load does.
+func TestLoadMovesTag(t *testing.T) {
+	base, app := testImages(t)
+	s := store.NewMemory()
+	first, err := load(t, s, tarBytes(t, legacyMembers(t, app)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := base
+	moved.tags = []string{"app:1.0"}
+	second, err := load(t, s, tarBytes(t, legacyMembers(t, moved)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second[0].Replaced != app.id() {
+		t.Errorf("Replaced = %q; want the ID of the image the tag named before, %q", second[0].Replaced, app.id())
+	}
+	if first[0].Replaced != (v1.Hash{}) {
+		t.Errorf("first load: Replaced = %q; want none", first[0].Replaced)
+	}
+	idx, _ := s.Index(context.Background())
+	got := map[string]v1.Hash{}
+	for _, e := range idx {
+		got[e.Name] = e.Descriptor.Digest
+	}
+	want := map[string]v1.Hash{
+		"docker.io/library/app:1.0": second[0].Manifest.Digest,
+		"example.com/u/app:latest":  first[0].Manifest.Digest,
+	}
+	for n, d := range want {
+		if got[n] != d {
+			t.Errorf("index[%q] = %s; want %s", n, got[n], d)
+		}
+	}
+	if _, ok := got[""]; ok {
+		t.Errorf("app is still tagged example.com/u/app:latest, yet an untagged entry appeared: %+v", idx)
+	}
+
+	// Move the last tag too: now the old image must stay, untagged.
+	moved.tags = []string{"example.com/u/app:latest"}
+	if _, err := load(t, s, tarBytes(t, legacyMembers(t, moved))); err != nil {
+		t.Fatal(err)
+	}
+	idx, _ = s.Index(context.Background())
+	dangling := false
+	for _, e := range idx {
+		dangling = dangling || (e.Name == "" && e.Descriptor.Digest == first[0].Manifest.Digest)
+	}
+	if !dangling {
+		t.Errorf("index %+v; want the old app image kept untagged", idx)
+	}
+}

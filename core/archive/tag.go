@@ -55,6 +55,7 @@ func (l *loader) tag(loaded []Loaded) error {
 		for i, ld := range final {
 			if ld.Manifest.MediaType.IsImage() {
 				if d, ok := have[ld.ID]; ok {
+					d = v1.Descriptor{MediaType: d.MediaType, Size: d.Size, Digest: d.Digest, Platform: d.Platform}
 					final[i].Manifest = d
 					ld.Manifest = d
 				}
@@ -73,6 +74,11 @@ func (l *loader) tag(loaded []Loaded) error {
 					break
 				}
 				old := e.Descriptor
+				if c, ok := configOf(old); !ok {
+					final[i].Replaced = old.Digest
+				} else if c != ld.ID {
+					final[i].Replaced = c
+				}
 				next[j] = store.Entry{Name: ld.Name, Descriptor: ld.Manifest}
 				if !named(next, old.Digest) {
 					next = append(next, store.Entry{Descriptor: old})
