@@ -303,4 +303,3 @@ func TestSaveErrors(t *testing.T) {
 		})
 	}
 }
-
