@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -117,6 +118,36 @@ CMD ["cat", "/app/hi.txt"]
 		t.Errorf("ls /app printed %q; want %q (the whiteout of bye.txt lost?)", g, "hi.txt\n")
 	}
 
+	// The tar headers Docker's writer makes (the same code, pkg/archive, writes both shapes):
+	// ours must match byte for byte outside name, size, mtime and checksum.
+	ob, err := os.ReadFile(ours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dh, oh := rawHeaders(t, lb), rawHeaders(t, ob)
+	var dockerDir string
+	for n := range dh {
+		if strings.HasSuffix(n, "/") {
+			dockerDir = n
+		}
+	}
+	for _, pair := range [][2]string{{"manifest.json", "manifest.json"}, {"repositories", "repositories"}, {dockerDir, "blobs/"}} {
+		d, o := dh[pair[0]], oh[pair[1]]
+		if d == nil || o == nil {
+			t.Fatalf("header %q (docker) or %q (ours) missing", pair[0], pair[1])
+		}
+		for _, f := range []struct {
+			name       string
+			start, end int
+		}{{"mode", 100, 108}, {"uid", 108, 116}, {"gid", 116, 124}, {"typeflag", 156, 157}, {"linkname", 157, 257},
+			{"magic", 257, 263}, {"version", 263, 265}, {"uname", 265, 297}, {"gname", 297, 329},
+			{"devmajor", 329, 337}, {"devminor", 337, 345}, {"prefix", 345, 512}} {
+			if g, w := o[f.start:f.end], d[f.start:f.end]; !bytes.Equal(g, w) {
+				t.Errorf("%s header field %s = %q; docker writes %q", pair[1], f.name, g, w)
+			}
+		}
+	}
+
 	// An untagged image: docker load reports it by ID.
 	untagged := filepath.Join(dir, "untagged.tar")
 	save(t, s, untagged, archive.SaveImage{Manifest: manifests[baseID]})
@@ -147,6 +178,26 @@ CMD ["cat", "/app/hi.txt"]
 			t.Errorf("skopeo inspect --config %s: config digest %s; want the image ID %s", src, g, appID)
 		}
 	}
+}
+
+// rawHeaders returns the 512-byte header block of each member of a plain ustar archive.
+func rawHeaders(t *testing.T, b []byte) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for off := 0; off+512 <= len(b); {
+		h := b[off : off+512]
+		if bytes.Equal(h, make([]byte, 512)) {
+			break
+		}
+		name := string(bytes.TrimRight(h[:100], "\x00"))
+		size, err := strconv.ParseInt(strings.Trim(string(h[124:136]), "\x00 "), 8, 64)
+		if err != nil {
+			t.Fatalf("member %q: size field %q: %v", name, h[124:136], err)
+		}
+		out[name] = h
+		off += 512 + int(size+511)/512*512
+	}
+	return out
 }
 
 func save(t *testing.T, s store.Store, path string, imgs ...archive.SaveImage) {
