@@ -461,3 +461,42 @@ func TestLoadMovesTag(t *testing.T) {
 		t.Errorf("index %+v; want the old app image kept untagged", idx)
 	}
 }
+
+// TestLoadConcurrent: loads sharing blobs, at once into one store, all land.
+func TestLoadConcurrent(t *testing.T) {
+	base, app := testImages(t)
+	gzApp := app
+	gzApp.gz = true
+	tars := [][]byte{
+		tarBytes(t, legacyMembers(t, app)),
+		tarBytes(t, legacyMembers(t, base)),
+		tarBytes(t, ociMembers(t, gzApp)),
+		tarBytes(t, legacyMembers(t, app, base)),
+	}
+	s := store.NewMemory()
+	errs := make(chan error, len(tars))
+	for _, b := range tars {
+		go func() {
+			_, err := load(t, s, b)
+			errs <- err
+		}()
+	}
+	for range tars {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent load: %v", err)
+		}
+	}
+	idx, _ := s.Index(context.Background())
+	names := map[string]bool{}
+	for _, e := range idx {
+		names[e.Name] = true
+		if _, err := store.Closure(context.Background(), s, e.Descriptor); err != nil {
+			t.Errorf("%q: %v", e.Name, err)
+		}
+	}
+	for _, n := range []string{"docker.io/library/app:1.0", "example.com/u/app:latest", "docker.io/library/base:1"} {
+		if !names[n] {
+			t.Errorf("index lacks %q: %+v", n, idx)
+		}
+	}
+}
