@@ -178,6 +178,30 @@ CMD ["cat", "/app/hi.txt"]
 			t.Errorf("skopeo inspect --config %s: config digest %s; want the image ID %s", src, g, appID)
 		}
 	}
+
+	// What skopeo writes from our save loads back: an OCI layout tar (index.json only, the
+	// reference in org.opencontainers.image.ref.name) and skopeo's docker-archive variant.
+	// Converting to OCI, skopeo rewrites the config (it drops Docker-only fields), so the
+	// ID to expect is the digest of the config skopeo reports.
+	for _, dest := range []string{"oci-archive:" + filepath.Join(dir, "sk-oci.tar") + ":lab/app:9", "docker-archive:" + filepath.Join(dir, "sk-da.tar") + ":lab/app:9"} {
+		peers.Run(t, "skopeo", "copy", "-q", "docker-archive:"+ours+":localhost:5000/team/app:latest", dest)
+		p := strings.Split(dest, ":")[1]
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := archive.Load(ctx, store.NewMemory(), bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatalf("loading what skopeo copy wrote to %s: %v", dest, err)
+		}
+		wantID := sha(peers.Run(t, "skopeo", "inspect", "--config", "--raw", dest))
+		if strings.HasPrefix(dest, "docker-archive:") && wantID != appID {
+			t.Errorf("skopeo's docker-archive copy has config %s; want it unchanged, %s", wantID, appID)
+		}
+		if len(got) != 1 || got[0].Name != "docker.io/lab/app:9" || got[0].ID != wantID {
+			t.Errorf("loading what skopeo copy wrote to %s: %+v; want docker.io/lab/app:9 with ID %s", dest, got, wantID)
+		}
+	}
 }
 
 // rawHeaders returns the 512-byte header block of each member of a plain ustar archive.
