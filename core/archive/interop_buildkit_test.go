@@ -160,8 +160,12 @@ func compareShape(t *testing.T, theirs, ours []byte) {
 		RepoTags []string
 		Layers   []string
 	}
-	json.Unmarshal(file(theirs, "manifest.json"), &ti2)
-	json.Unmarshal(file(ours, "manifest.json"), &oi2)
+	if err := json.Unmarshal(file(theirs, "manifest.json"), &ti2); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(file(ours, "manifest.json"), &oi2); err != nil {
+		t.Fatal(err)
+	}
 	if len(ti2) != 1 || len(oi2) != 1 || ti2[0].Config != oi2[0].Config || !reflect.DeepEqual(ti2[0].RepoTags, oi2[0].RepoTags) || len(ti2[0].Layers) != len(oi2[0].Layers) {
 		t.Errorf("manifest.json: ours %+v; BuildKit's %+v (layers differ by design: ours uncompressed)", oi2, ti2)
 	}

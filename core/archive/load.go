@@ -16,8 +16,6 @@ import (
 	"github.com/distribution/reference"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/layerlab/layerlab/core/store"
 )
@@ -583,25 +581,11 @@ func (l *loader) putLayer(e *entry, d v1.Hash, comp string, diffID v1.Hash) erro
 
 // diffIDOf hashes the decompressed content of r.
 func diffIDOf(r io.Reader, comp string) (v1.Hash, error) {
-	var zr io.Reader
-	switch comp {
-	case "gzip":
-		g, err := gzip.NewReader(r)
-		if err != nil {
-			return v1.Hash{}, fmt.Errorf("decompressing layer: %w", err)
-		}
-		defer g.Close()
-		zr = g
-	case "zstd":
-		z, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return v1.Hash{}, fmt.Errorf("decompressing layer: %w", err)
-		}
-		defer z.Close()
-		zr = z
-	default:
-		zr = r
+	zr, closeZ, err := decompress(r, comp)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("layer: %w", err)
 	}
+	defer closeZ()
 	h := sha256.New()
 	if _, err := io.Copy(h, zr); err != nil {
 		return v1.Hash{}, fmt.Errorf("decompressing layer: %w", err)
