@@ -158,13 +158,20 @@ func runPrune(ctx context.Context, env *Env, fs *pflag.FlagSet, _ []string) erro
 			warning = allImageWarning
 		}
 		fmt.Fprintf(env.Stdout, "%s [y/N] ", warning)
-		answer := ""
+		answered, yes := false, false
 		if env.Stdin != nil {
-			line, _ := bufio.NewReader(env.Stdin).ReadString('\n')
-			answer = strings.TrimSpace(line)
+			sc := bufio.NewScanner(env.Stdin)
+			if sc.Scan() {
+				answered = true
+				yes = strings.EqualFold(strings.TrimSpace(sc.Text()), "y")
+			}
 		}
-		if answer != "y" && answer != "Y" {
-			return statusError{StatusCode: 0, Status: ""}
+		if !yes {
+			// Cancelled: exit 0. Recorded: with stdin at EOF docker ends the prompt line.
+			if !answered {
+				fmt.Fprintln(env.Stdout)
+			}
+			return nil
 		}
 	}
 	r, err := newRemover(ctx, env.Store)
