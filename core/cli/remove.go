@@ -213,6 +213,8 @@ func (r *remover) commit(ctx context.Context, s store.Store) error {
 			needed[b] = true
 		}
 	}
+	// All closures first: removed images share blobs, and each walk needs them present.
+	var free []v1.Hash
 	for _, im := range r.removed {
 		blobs, err := store.Closure(ctx, s, im.Manifest)
 		if err != nil {
@@ -220,10 +222,14 @@ func (r *remover) commit(ctx context.Context, s store.Store) error {
 		}
 		for _, b := range blobs {
 			if !needed[b] {
-				if err := s.DeleteBlob(ctx, b); err != nil {
-					return fmt.Errorf("deleting blob %s: %w", b, err)
-				}
+				needed[b] = true // once
+				free = append(free, b)
 			}
+		}
+	}
+	for _, b := range free {
+		if err := s.DeleteBlob(ctx, b); err != nil {
+			return fmt.Errorf("deleting blob %s: %w", b, err)
 		}
 	}
 	return nil
