@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/distribution/reference"
 	units "github.com/docker/go-units"
@@ -149,8 +150,16 @@ func runPrune(ctx context.Context, env *Env, fs *pflag.FlagSet, _ []string) erro
 			return daemonErr("Invalid filter '%s'", k)
 		}
 	}
-	if len(f) > 0 {
-		return daemonErr("prune filters are not supported by layerlab yet")
+	var until time.Time
+	if vs := f["until"]; len(vs) > 0 {
+		if len(vs) > 1 {
+			return daemonErr("more than one until filter specified")
+		}
+		t, err := parseTimestamp(vs[0], env.now())
+		if err != nil {
+			return daemonError{err}
+		}
+		until = t
 	}
 	if !force {
 		warning := danglingWarning
@@ -181,6 +190,12 @@ func runPrune(ctx context.Context, env *Env, fs *pflag.FlagSet, _ []string) erro
 	var records []deleteRecord
 	for _, im := range r.cat.Images {
 		if !r.present(im) {
+			continue
+		}
+		if !until.IsZero() && im.Created().After(until) {
+			continue
+		}
+		if !pruneLabelsMatch(im, f["label"], f["label!"]) {
 			continue
 		}
 		refs := r.refs(im)
@@ -242,6 +257,9 @@ func dfSpec() spec {
 // dfRow is one line of the `system df` summary table.
 type dfRow struct{ typ, total, active, size, reclaimable string }
 
+func (r *dfRow) dockerType() string {
+	return "*formatter.diskUsage" + strings.ReplaceAll(r.typ, " ", "") + "Context"
+}
 func (r *dfRow) Type() string        { return r.typ }
 func (r *dfRow) TotalCount() string  { return r.total }
 func (r *dfRow) Active() string      { return r.active }
@@ -316,4 +334,60 @@ func runDF(ctx context.Context, env *Env, fs *pflag.FlagSet, _ []string) error {
 	fmt.Fprintf(env.Stdout, "\nBuild cache usage: %s\n\n", units.HumanSize(0))
 	fc = &formatContext{out: env.Stdout, format: "table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}"}
 	return fc.write(map[string]string{"ID": "CACHE ID", "CacheType": "CACHE TYPE", "Size": "SIZE", "CreatedSince": "CREATED", "LastUsedSince": "LAST USED", "UsageCount": "USAGE", "Shared": "SHARED"}, nil)
+}
+
+// parseTimestamp reads an until= value as the engine does (docker's timetypes.GetTimestamp):
+// a Go duration back from now, an RFC 3339 time or date, or Unix seconds.
+func parseTimestamp(v string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(v); err == nil {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02T15", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, nil
+		}
+	}
+	sec, frac, _ := strings.Cut(v, ".")
+	if n, err := strconv.ParseInt(sec, 10, 64); err == nil {
+		var ns int64
+		if frac != "" {
+			if len(frac) > 9 {
+				frac = frac[:9]
+			}
+			ns, _ = strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
+		}
+		return time.Unix(n, ns), nil
+	}
+	return time.Time{}, fmt.Errorf("failed to parse value as time or duration: %q", v)
+}
+
+// pruneLabelsMatch applies prune's label (all must match) and label! (none may) filters.
+func pruneLabelsMatch(im *view.Image, want, notWant []string) bool {
+	if len(want) == 0 && len(notWant) == 0 {
+		return true
+	}
+	doc, err := view.InspectOf(im)
+	if err != nil {
+		return false
+	}
+	var labels map[string]string
+	if doc.Config != nil {
+		labels = doc.Config.Labels
+	}
+	has := func(w string) bool {
+		k, v, withValue := strings.Cut(w, "=")
+		got, ok := labels[k]
+		return ok && (!withValue || got == v)
+	}
+	for _, w := range want {
+		if !has(w) {
+			return false
+		}
+	}
+	for _, w := range notWant {
+		if has(w) {
+			return false
+		}
+	}
+	return true
 }

@@ -115,9 +115,17 @@ func (c *formatContext) parseFormat() (*template.Template, error) {
 	return t, nil
 }
 
+// dockerTyped is a row that knows the name docker's own type for it has: template errors
+// name the type ("can't evaluate field Nope in type *formatter.imageContext").
+type dockerTyped interface{ dockerType() string }
+
 func (c *formatContext) contextFormat(tmpl *template.Template, row any) error {
 	if err := tmpl.Execute(c.buffer, row); err != nil {
-		return fmt.Errorf("template parsing error: %w", err)
+		msg := err.Error()
+		if d, ok := row.(dockerTyped); ok {
+			msg = strings.ReplaceAll(msg, fmt.Sprintf("%T", row), d.dockerType())
+		}
+		return fmt.Errorf("template parsing error: %s", msg)
 	}
 	c.buffer.WriteString("\n")
 	return nil

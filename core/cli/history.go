@@ -128,7 +128,8 @@ func (c *historyRow) Size() string {
 	return strconv.FormatInt(c.h.Size, 10)
 }
 
-func (c *historyRow) Comment() string { return c.h.Comment }
+func (c *historyRow) dockerType() string { return "*image.historyContext" }
+func (c *historyRow) Comment() string    { return c.h.Comment }
 
 func (c *historyRow) MarshalJSON() ([]byte, error) {
 	return marshalRow(map[string]string{

@@ -210,6 +210,7 @@ func (c *imageRow) ID() string {
 	}
 	return c.s.ID
 }
+func (c *imageRow) dockerType() string { return "*formatter.imageContext" }
 func (c *imageRow) Repository() string { return c.repo }
 func (c *imageRow) Tag() string        { return c.tag }
 func (c *imageRow) Digest() string     { return c.digest }

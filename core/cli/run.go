@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -105,7 +106,15 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	name := args[0]
 	rest := args[1:]
 	if g, ok := groups[name]; ok {
-		if len(rest) == 0 || rest[0] == "--help" || rest[0] == "-h" {
+		if len(rest) == 0 {
+			// docker prints a management command's usage to stderr when it is run bare
+			io.WriteString(env.Stderr, g.help())
+			return 0
+		}
+		if rest[0] == "--help" || rest[0] == "-h" {
+			if rest[0] == "-h" {
+				io.WriteString(env.Stdout, "Flag shorthand -h has been deprecated, use --help\n")
+			}
 			io.WriteString(env.Stdout, g.help())
 			return 0
 		}
@@ -195,8 +204,13 @@ func (s *spec) useLine() string {
 }
 
 func (s *spec) flagSet() *pflag.FlagSet {
+	return s.flagSetTo(io.Discard)
+}
+
+// flagSetTo builds the command's flags; pflag's messages (a deprecated shorthand) go to w.
+func (s *spec) flagSetTo(w io.Writer) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(s.commandPath(), pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs.SetOutput(w)
 	fs.Usage = func() {}
 	fs.SortFlags = true
 	if s.flags != nil {
@@ -204,6 +218,7 @@ func (s *spec) flagSet() *pflag.FlagSet {
 	}
 	fs.BoolP("help", "h", false, "Print usage")
 	fs.Lookup("help").Hidden = true
+	fs.MarkShorthandDeprecated("help", "use --help")
 	fs.SetInterspersed(!s.noInterspersed)
 	return fs
 }
@@ -239,8 +254,16 @@ func (s *spec) command() Command {
 }
 
 func (s *spec) exec(ctx context.Context, env *Env, args []string) error {
-	fs := s.flagSet()
-	if err := fs.Parse(args); err != nil {
+	var msgs bytes.Buffer
+	fs := s.flagSetTo(&msgs)
+	err := fs.Parse(args)
+	// docker shows pflag's deprecation notices on stdout; its errors are reported below
+	for _, line := range strings.SplitAfter(msgs.String(), "\n") {
+		if strings.HasPrefix(line, "Flag shorthand ") {
+			io.WriteString(env.Stdout, line)
+		}
+	}
+	if err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			io.WriteString(env.Stdout, s.help())
 			return nil

@@ -46,7 +46,7 @@ func (c *Catalog) Summaries(f Filters) ([]Summary, error) {
 		for _, v := range vs {
 			b, ok := map[string]bool{"true": true, "1": true, "false": false, "0": false}[strings.ToLower(v)]
 			if !ok {
-				return nil, &FilterError{Msg: fmt.Sprintf("Invalid filter 'dangling=%s'", v)}
+				return nil, &FilterError{Msg: fmt.Sprintf("Invalid filter 'dangling=%s'", vs)}
 			}
 			dangling = &b
 		}
@@ -66,10 +66,10 @@ func (c *Catalog) Summaries(f Filters) ([]Summary, error) {
 		if dangling != nil && *dangling != im.Dangling() {
 			continue
 		}
-		if before != nil && im.Created().Unix() >= before.Created().Unix() {
+		if before != nil && !im.Created().Before(before.Created()) {
 			continue
 		}
-		if since != nil && im.Created().Unix() <= since.Created().Unix() {
+		if since != nil && !im.Created().After(since.Created()) {
 			continue
 		}
 		if !matchLabels(im, f["label"]) {
