@@ -136,18 +136,42 @@ func loadLegacy(ctx context.Context, s store.Store, r io.ReaderAt, size int64) (
 		}
 	}
 	err := s.UpdateIndex(ctx, func(entries []store.Entry) ([]store.Entry, error) {
+		for i := range out {
+			out[i].Replaced = v1.Hash{}
+			for _, e := range entries {
+				if out[i].Name != "" && e.Name == out[i].Name && e.Descriptor.Digest != out[i].Manifest.Digest {
+					if id, err := configOf(ctx, s, e.Descriptor); err == nil && id != out[i].ID {
+						out[i].Replaced = id
+					}
+				}
+			}
+		}
 		for _, a := range add {
 			if a.Name == "" && hasDigest(entries, a.Descriptor.Digest) {
 				continue // already held, named or not
 			}
 			var keep []store.Entry
+			var lost []v1.Descriptor
 			for _, e := range entries {
-				if (a.Name != "" && e.Name == a.Name) || (e.Name == "" && e.Descriptor.Digest == a.Descriptor.Digest) {
+				if a.Name != "" && e.Name == a.Name {
+					if e.Descriptor.Digest != a.Descriptor.Digest {
+						lost = append(lost, e.Descriptor)
+					}
+					continue
+				}
+				if e.Name == "" && e.Descriptor.Digest == a.Descriptor.Digest {
 					continue
 				}
 				keep = append(keep, e)
 			}
 			entries = append(keep, a)
+			// an image that lost its last name stays, untagged
+			for _, d := range lost {
+				if !hasDigest(entries, d.Digest) {
+					d.Annotations = nil
+					entries = append(entries, store.Entry{Descriptor: d})
+				}
+			}
 		}
 		return entries, nil
 	})
@@ -164,4 +188,18 @@ func hasDigest(entries []store.Entry, d v1.Hash) bool {
 		}
 	}
 	return false
+}
+
+func configOf(ctx context.Context, s store.Store, d v1.Descriptor) (v1.Hash, error) {
+	b, err := store.ReadBlob(ctx, s, d.Digest)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	var m struct {
+		Config v1.Descriptor `json:"config"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return v1.Hash{}, err
+	}
+	return m.Config.Digest, nil
 }

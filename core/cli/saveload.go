@@ -21,6 +21,8 @@ type LoadedImage struct {
 	Name     string
 	ID       v1.Hash
 	Manifest v1.Descriptor
+	// Replaced is the image Name named before the load, when that was another image.
+	Replaced v1.Hash
 }
 
 // SaveImage mirrors core/archive's SaveImage.
@@ -164,6 +166,9 @@ func runLoad(ctx context.Context, env *Env, fs *pflag.FlagSet, _ []string) error
 		}
 		if l.Name != "" {
 			lastUnnamed = false
+			if (l.Replaced != v1.Hash{}) {
+				fmt.Fprintf(env.Stdout, "The image %s already exists, renaming the old one with ID %s to empty string\n", view.Familiar(l.Name), l.Replaced)
+			}
 			fmt.Fprintf(env.Stdout, "Loaded image: %s\n", view.Familiar(l.Name))
 		}
 	}

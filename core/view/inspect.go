@@ -137,9 +137,8 @@ func InspectOf(im *Image) (*Inspect, error) {
 	for _, n := range im.Names {
 		doc.RepoTags = append(doc.RepoTags, Familiar(n))
 	}
-	if !im.Created().IsZero() {
-		doc.Created = im.Created().Format(time.RFC3339Nano)
-	}
+	// Engine 20.10 formats the time even when the config has none (0001-01-01T00:00:00Z).
+	doc.Created = im.Created().Format(time.RFC3339Nano)
 	if len(c.Config) > 0 && string(c.Config) != "null" {
 		doc.Config = &ContainerConfig{}
 		if err := json.Unmarshal(c.Config, doc.Config); err != nil {
