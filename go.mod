@@ -2,13 +2,21 @@ module github.com/layerlab/layerlab
 
 go 1.26.8
 
-require github.com/google/go-containerregistry v0.20.6
+require github.com/google/go-containerregistry v0.22.1
 
 require (
-	github.com/clipperhouse/uax29/v2 v2.2.0 // indirect
-	github.com/distribution/reference v0.6.0 // indirect
-	github.com/docker/go-units v0.5.0 // indirect
+	github.com/andybalholm/brotli v1.2.8
+	github.com/chromedp/chromedp v0.23.0
+	github.com/distribution/reference v0.6.0
+	github.com/docker/go-units v0.5.0
+	github.com/spf13/pflag v1.0.10
+	golang.org/x/text v0.43.0
+)
+
+require (
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/opencontainers/go-digest v1.0.0 // indirect
-	github.com/spf13/pflag v1.0.6 // indirect
-	golang.org/x/text v0.43.0 // indirect
+	github.com/opencontainers/image-spec v1.1.1 // indirect
 )

@@ -14,7 +14,8 @@ import (
 // Memory is a Store held in memory: for tests, and for the parts of the browser that
 // need no persistence.
 type Memory struct {
-	mu      sync.Mutex
+	update  sync.Mutex // serializes UpdateIndex; taken before mu
+	mu      sync.Mutex // guards the fields below
 	blobs   map[v1.Hash][]byte
 	index   []Entry
 	records map[string]map[string][]byte
@@ -83,33 +84,52 @@ func (m *Memory) Blobs(ctx context.Context) ([]v1.Hash, error) {
 func (m *Memory) Index(ctx context.Context) ([]Entry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return append([]Entry(nil), m.index...), nil
+	return copyEntries(m.index), nil
 }
 
+// UpdateIndex runs one update at a time (m.update), so the index fn sees is still the index
+// when its result is committed and no retry is needed. fn runs without m.mu held, so it may
+// read the store; it must not call UpdateIndex itself.
 func (m *Memory) UpdateIndex(ctx context.Context, fn func([]Entry) ([]Entry, error)) error {
-	// Held across fn and the check so that a concurrent DeleteBlob cannot slip between them.
+	m.update.Lock()
+	defer m.update.Unlock()
 	m.mu.Lock()
-	cur := append([]Entry(nil), m.index...)
+	cur := copyEntries(m.index)
 	m.mu.Unlock()
 	next, err := fn(cur)
 	if err != nil {
 		return err
 	}
-	next = Normalize(next)
-	if err := CheckEntries(ctx, m, next); err != nil {
-		return err
-	}
+	next = Normalize(copyEntries(next))
+	// m.mu is held across the check and the commit so that a concurrent DeleteBlob cannot
+	// remove a blob between them; heldMemory reads blobs without taking it again.
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !sameEntries(m.index, cur) {
-		// Someone else updated the index meanwhile: start again from theirs.
-		m.mu.Unlock()
-		err := m.UpdateIndex(ctx, fn)
-		m.mu.Lock()
+	if err := CheckEntries(ctx, heldMemory{m}, next); err != nil {
 		return err
 	}
 	m.index = next
 	return nil
+}
+
+// heldMemory is m seen by a caller that already holds m.mu: only the reads CheckEntries
+// makes are available.
+type heldMemory struct{ *Memory }
+
+func (h heldMemory) BlobSize(ctx context.Context, d v1.Hash) (int64, error) {
+	b, ok := h.blobs[d]
+	if !ok {
+		return 0, fmt.Errorf("blob %s: %w", d, ErrNotFound)
+	}
+	return int64(len(b)), nil
+}
+
+func (h heldMemory) OpenBlob(ctx context.Context, d v1.Hash) (io.ReadCloser, error) {
+	b, ok := h.blobs[d]
+	if !ok {
+		return nil, fmt.Errorf("blob %s: %w", d, ErrNotFound)
+	}
+	return io.NopCloser(VerifyingReader(bytes.NewReader(b), d)), nil
 }
 
 func (m *Memory) PutRecord(ctx context.Context, kind, key string, value []byte) error {
@@ -187,14 +207,42 @@ func Normalize(entries []Entry) []Entry {
 	return out
 }
 
-func sameEntries(a, b []Entry) bool {
-	if len(a) != len(b) {
-		return false
+// copyEntries deep-copies entries so that callers and the store never share maps or slices.
+func copyEntries(es []Entry) []Entry {
+	if es == nil {
+		return nil
 	}
-	for i := range a {
-		if a[i].Name != b[i].Name || a[i].Descriptor.Digest != b[i].Descriptor.Digest {
-			return false
+	out := make([]Entry, len(es))
+	for i, e := range es {
+		out[i] = Entry{Name: e.Name, Descriptor: CopyDescriptor(e.Descriptor)}
+	}
+	return out
+}
+
+// CopyDescriptor returns a deep copy of d.
+func CopyDescriptor(d v1.Descriptor) v1.Descriptor {
+	if d.URLs != nil {
+		d.URLs = append([]string(nil), d.URLs...)
+	}
+	if d.Annotations != nil {
+		a := make(map[string]string, len(d.Annotations))
+		for k, v := range d.Annotations {
+			a[k] = v
 		}
+		d.Annotations = a
 	}
-	return true
+	if d.Data != nil {
+		d.Data = append([]byte(nil), d.Data...)
+	}
+	if d.Platform != nil {
+		p := *d.Platform
+		if p.OSFeatures != nil {
+			p.OSFeatures = append([]string(nil), p.OSFeatures...)
+		}
+		if p.Features != nil {
+			p.Features = append([]string(nil), p.Features...)
+		}
+		d.Platform = &p
+	}
+	return d
 }

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"time"
+)
+
+// serve runs `layerlab serve [--addr HOST:PORT]` until ctx is done.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("layerlab serve", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	addr := fl.String("addr", "127.0.0.1:8080", "`HOST:PORT` to listen on (port 0 picks a free port)")
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 125
+	}
+	if fl.NArg() > 0 {
+		fmt.Fprintf(stderr, "layerlab serve: unexpected argument %q\n", fl.Arg(0))
+		return 125
+	}
+	site, err := fs.Sub(siteFiles, "site")
+	if err != nil {
+		fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
+		return 1
+	}
+	h, err := newSiteHandler(site)
+	if err != nil {
+		fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
+		return 1
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "layerlab: serving the playground at %s\n", siteURL(ln.Addr()))
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = srv.Shutdown(sctx)
+		cancel()
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// siteURL is the URL to open for a listener address; an unspecified host (":8080") is
+// reachable as 127.0.0.1.
+func siteURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}

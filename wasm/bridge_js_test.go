@@ -1,0 +1,112 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"syscall/js"
+	"testing"
+
+	"github.com/layerlab/layerlab/core/store"
+)
+
+// await blocks the calling goroutine (not the event loop) until p settles.
+func await(p js.Value) (js.Value, error) {
+	type settled struct {
+		v   js.Value
+		err error
+	}
+	ch := make(chan settled, 1)
+	onOK := js.FuncOf(func(_ js.Value, a []js.Value) any { ch <- settled{v: a[0]}; return nil })
+	onErr := js.FuncOf(func(_ js.Value, a []js.Value) any {
+		ch <- settled{err: errors.New(a[0].Get("message").String())}
+		return nil
+	})
+	defer onOK.Release()
+	defer onErr.Release()
+	p.Call("then", onOK, onErr)
+	s := <-ch
+	return s.v, s.err
+}
+
+func newGlobal(t *testing.T, open func(context.Context) (store.Store, error)) js.Value {
+	t.Helper()
+	g := js.Global().Get("Object").New()
+	install(g, open)
+	return g.Get("layerlab")
+}
+
+func memory(context.Context) (store.Store, error) { return store.NewMemory(), nil }
+
+func TestBridgeExec(t *testing.T) {
+	ll := newGlobal(t, memory)
+	if _, err := await(ll.Get("ready")); err != nil {
+		t.Fatalf("ready rejected: %v", err)
+	}
+	tests := []struct {
+		name       string
+		args       []any
+		wantCode   int
+		wantStdout string
+		wantStderr string
+		wantReject string
+	}{
+		{"images", []any{"docker images"}, 0, "REPOSITORY   TAG       IMAGE ID   CREATED   SIZE\n", "", ""},
+		{"opts", []any{"docker images", map[string]any{"stdin": ""}}, 0, "REPOSITORY   TAG       IMAGE ID   CREATED   SIZE\n", "", ""},
+		{"non-zero resolves", []any{"ls"}, 127, "", "ls: command not found (this playground runs docker commands, e.g. docker images)\n", ""},
+		{"not a string", []any{42}, 0, "", "", "layerlab.exec: the command line must be a string"},
+		{"no argument", nil, 0, "", "", "layerlab.exec: the command line must be a string"},
+		{"bad stdin", []any{"docker images", map[string]any{"stdin": 1}}, 0, "", "", "layerlab.exec: opts.stdin must be a string"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := ll.Call("exec", tc.args...)
+			if !p.InstanceOf(js.Global().Get("Promise")) {
+				t.Fatalf("exec returned %s; want a Promise", p.Type())
+			}
+			v, err := await(p)
+			if tc.wantReject != "" {
+				if err == nil || err.Error() != tc.wantReject {
+					t.Fatalf("rejection = %v; want %q", err, tc.wantReject)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("rejected: %v", err)
+			}
+			if got := v.Get("exitCode").Int(); got != tc.wantCode {
+				t.Errorf("exitCode = %d; want %d", got, tc.wantCode)
+			}
+			if got := v.Get("stdout").String(); !strings.HasPrefix(got, tc.wantStdout) || (tc.wantStdout == "" && got != "") {
+				t.Errorf("stdout = %q; want %q", got, tc.wantStdout)
+			}
+			if got := v.Get("stderr").String(); got != tc.wantStderr {
+				t.Errorf("stderr = %q; want %q", got, tc.wantStderr)
+			}
+		})
+	}
+}
+
+func TestBridgeStoreOpenFailure(t *testing.T) {
+	ll := newGlobal(t, func(context.Context) (store.Store, error) { return nil, errors.New("quota exceeded") })
+	const want = "opening the image store: quota exceeded"
+	if _, err := await(ll.Get("ready")); err == nil || err.Error() != want {
+		t.Errorf("ready: %v; want rejection %q", err, want)
+	}
+	if _, err := await(ll.Call("exec", "docker images")); err == nil || err.Error() != want {
+		t.Errorf("exec: %v; want rejection %q", err, want)
+	}
+}
+
+func TestPromisePanicRejects(t *testing.T) {
+	_, err := await(newPromise(func() (js.Value, error) { panic("boom") }))
+	if want := "layerlab: internal error: boom"; err == nil || err.Error() != want {
+		t.Fatalf("got %v; want rejection %q", err, want)
+	}
+	v, err := await(newPromise(func() (js.Value, error) { return js.ValueOf("ok"), nil }))
+	if err != nil || v.String() != "ok" {
+		t.Fatalf("got %v, %v; want %q", v, err, "ok")
+	}
+}
