@@ -13,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/layerlab/layerlab/core/layer"
+	"github.com/layerlab/layerlab/core/ref"
 	"github.com/layerlab/layerlab/core/store"
 )
 
@@ -264,10 +265,4 @@ func (c *Catalog) ByName(name string) *Image { return c.byName[name] }
 
 // Familiar shortens a full normalized reference as Docker prints it
 // (docker.io/library/nginx:latest -> nginx:latest).
-func Familiar(name string) string {
-	n, err := reference.ParseNormalizedNamed(name)
-	if err != nil {
-		return name
-	}
-	return reference.FamiliarString(n)
-}
+func Familiar(name string) string { return ref.FamiliarString(name) }
