@@ -24,7 +24,9 @@ type memWriter struct {
 
 func (w memWriter) Close() error { *w.closed = true; return nil }
 
-func (m *memFiles) Open(name string) (File, error) { return nil, errors.New("open " + name + ": not here") }
+func (m *memFiles) Open(name string) (File, error) {
+	return nil, errors.New("open " + name + ": not here")
+}
 func (m *memFiles) Create(name string) (io.WriteCloser, error) {
 	if m.fail {
 		return nil, errors.New("open " + name + ": permission denied")
