@@ -99,6 +99,14 @@ func (g group) help() string {
 // Run runs one docker command line (args: what follows `docker`) and returns its exit code.
 func Run(ctx context.Context, env *Env, args []string) int {
 	registerBuiltins()
+	if len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		rest, err := parseRootFlags(args)
+		if err != nil {
+			return report(env, statusError{StatusCode: 125, Status: fmt.Sprintf(
+				"%s\n\nUsage:  docker [OPTIONS] COMMAND [ARG...]\n\nRun 'docker --help' for more information", err)})
+		}
+		args = rest
+	}
 	if len(args) == 0 {
 		fmt.Fprintln(env.Stderr, "docker: 'docker' requires a command\n\nRun 'docker --help' for more information")
 		return 1
@@ -334,4 +342,27 @@ func (e *Env) now() time.Time {
 		return time.Now()
 	}
 	return e.Now()
+}
+
+// parseRootFlags reads docker's global options (which layerlab accepts and ignores: it has no
+// daemon to reach, contexts or TLS) and returns the command line after them.
+func parseRootFlags(args []string) ([]string, error) {
+	fs := pflag.NewFlagSet("docker", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.SetInterspersed(false)
+	fs.String("config", "", "Location of client config files")
+	fs.StringP("context", "c", "", "Name of the context to use to connect to the daemon")
+	fs.BoolP("debug", "D", false, "Enable debug mode")
+	fs.StringSliceP("host", "H", nil, "Daemon socket to connect to")
+	fs.StringP("log-level", "l", "info", "Set the logging level")
+	fs.Bool("tls", false, "Use TLS; implied by --tlsverify")
+	fs.String("tlscacert", "", "Trust certs signed only by this CA")
+	fs.String("tlscert", "", "Path to TLS certificate file")
+	fs.String("tlskey", "", "Path to TLS key file")
+	fs.Bool("tlsverify", false, "Use TLS and verify the remote")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return fs.Args(), nil
 }
