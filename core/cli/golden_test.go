@@ -16,6 +16,7 @@ import (
 
 	"github.com/layerlab/layerlab/core/cli"
 	"github.com/layerlab/layerlab/core/store"
+	"github.com/layerlab/layerlab/core/store/layout"
 )
 
 // -update exists because every golden test in this repository has one; here it refuses:
@@ -127,8 +128,18 @@ func TestGolden(t *testing.T) {
 	if *update {
 		t.Fatal("golden files are recorded from the real docker CLI and engine by scripts/record-golden; -update does not rewrite them")
 	}
+	t.Run("memory", func(t *testing.T) { replay(t, store.NewMemory()) })
+	t.Run("layout", func(t *testing.T) {
+		s, err := layout.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		replay(t, s)
+	})
+}
+
+func replay(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	s := store.NewMemory()
 	for _, c := range readCases(t) {
 		t.Run(c.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
