@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -271,5 +270,3 @@ func tagEntries(cat *view.Catalog, entries []store.Entry, im *view.Image, name s
 	d.Annotations = ann
 	return append(out, store.Entry{Name: name, Descriptor: d})
 }
-
-var errNotFound = errors.New("not found")

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -324,18 +323,6 @@ func registerBuiltins() {
 	})
 }
 
-// names lists the registered command names, sorted (for tests and completion).
-func names() []string {
-	registerBuiltins()
-	mu.RLock()
-	defer mu.RUnlock()
-	out := make([]string, 0, len(commands))
-	for n := range commands {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
 
 func (e *Env) now() time.Time {
 	if e.Now == nil {

@@ -212,3 +212,24 @@ func TestLoadRefusesBrokenImages(t *testing.T) {
 		t.Errorf("Load of an image whose config and manifest disagree: got %v; want an error saying so", err)
 	}
 }
+
+// FuzzLookup: any name or ID a user types is either found or refused with an error; never a
+// panic.
+func FuzzLookup(f *testing.F) {
+	for _, s := range []string{"nginx", "Bad/Ref", "sha256:", "sha256:abc", strings.Repeat("a", 64), "a@sha256:" + strings.Repeat("b", 64), "localhost:5000/x:y", ":", "@", "a:b:c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		st := store.NewMemory()
+		d, _ := putImage(t, st, time.Unix(0, 0), 1)
+		setIndex(t, st, store.Entry{Name: "docker.io/library/nginx:latest", Descriptor: d})
+		cat, err := Load(context.Background(), st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		im, err := cat.Lookup(s)
+		if (im == nil) == (err == nil) {
+			t.Errorf("Lookup(%q) = %v, %v; want exactly one of an image and an error", s, im, err)
+		}
+	})
+}
