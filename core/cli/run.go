@@ -323,7 +323,6 @@ func registerBuiltins() {
 	})
 }
 
-
 func (e *Env) now() time.Time {
 	if e.Now == nil {
 		return time.Now()
