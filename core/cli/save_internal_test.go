@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/layerlab/layerlab/core/archive"
 	"github.com/layerlab/layerlab/core/store"
 )
 
@@ -50,10 +51,10 @@ func TestSaveNames(t *testing.T) {
 			t.Fatalf("load %s: exit %d", f, code)
 		}
 	}
-	var got []SaveImage
+	var got []archive.SaveImage
 	old := saveArchive
 	defer func() { saveArchive = old }()
-	saveArchive = func(ctx context.Context, s store.Store, w io.Writer, ims []SaveImage) error {
+	saveArchive = func(ctx context.Context, s store.Store, w io.Writer, ims []archive.SaveImage, _ time.Time) error {
 		got = ims
 		_, err := io.WriteString(w, "TAR")
 		return err

@@ -6,36 +6,24 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/distribution/reference"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/pflag"
 
+	"github.com/layerlab/layerlab/core/archive"
 	"github.com/layerlab/layerlab/core/store"
 	"github.com/layerlab/layerlab/core/view"
 )
 
-// LoadedImage mirrors core/archive's Loaded: one per name loaded (Name "" for an image
-// loaded without a name), in file order.
-type LoadedImage struct {
-	Name     string
-	ID       v1.Hash
-	Manifest v1.Descriptor
-	// Replaced is the image Name named before the load, when that was another image.
-	Replaced v1.Hash
-}
-
-// SaveImage mirrors core/archive's SaveImage.
-type SaveImage struct {
-	Names    []string
-	Manifest v1.Descriptor
-}
-
-// The tar formats are core/archive's. These hooks are how the command layer reaches them;
-// archive_link.go sets them.
+// The tar formats are core/archive's; these variables let a test see what the command layer
+// hands them.
 var (
-	loadArchive func(ctx context.Context, s store.Store, r io.ReaderAt, size int64) ([]LoadedImage, error)
-	saveArchive func(ctx context.Context, s store.Store, w io.Writer, images []SaveImage) error
+	loadArchive = archive.Load
+	saveArchive = func(ctx context.Context, s store.Store, w io.Writer, images []archive.SaveImage, now time.Time) error {
+		return archive.Save(ctx, s, w, images, archive.WithTime(now))
+	}
 )
 
 func saveSpec() spec {
@@ -53,14 +41,11 @@ func saveSpec() spec {
 
 func runSave(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) error {
 	output, _ := fs.GetString("output")
-	if saveArchive == nil {
-		return errors.New("save is not available: this build has no docker archive writer")
-	}
 	cat, err := view.Load(ctx, env.Store)
 	if err != nil {
 		return err
 	}
-	var images []SaveImage
+	var images []archive.SaveImage
 	index := map[v1.Hash]int{}
 	for _, a := range args {
 		im, err := lookupImage(cat, a)
@@ -71,7 +56,7 @@ func runSave(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) er
 		if !ok {
 			i = len(images)
 			index[im.ID] = i
-			images = append(images, SaveImage{Manifest: im.Manifest})
+			images = append(images, archive.SaveImage{Manifest: im.Manifest})
 		}
 		byID := len(a) <= len(im.ID.String()) && (im.ID.String()[:len(a)] == a || im.ID.Hex[:min(len(a), len(im.ID.Hex))] == a)
 		if !byID {
@@ -81,7 +66,7 @@ func runSave(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) er
 		}
 	}
 	if output == "" {
-		return saveArchive(ctx, env.Store, env.Stdout, images)
+		return saveArchive(ctx, env.Store, env.Stdout, images, env.now())
 	}
 	if env.Files == nil {
 		return errors.New("failed to save image: no file system to write " + output + " to")
@@ -90,7 +75,7 @@ func runSave(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) er
 	if err != nil {
 		return fmt.Errorf("failed to save image: %w", err)
 	}
-	if err := saveArchive(ctx, env.Store, w, images); err != nil {
+	if err := saveArchive(ctx, env.Store, w, images, env.now()); err != nil {
 		return errors.Join(err, closeAbort(w))
 	}
 	return w.Close()
@@ -121,9 +106,6 @@ func loadSpec() spec {
 
 func runLoad(ctx context.Context, env *Env, fs *pflag.FlagSet, _ []string) error {
 	input, _ := fs.GetString("input")
-	if loadArchive == nil {
-		return errors.New("load is not available: this build has no docker archive reader")
-	}
 	var (
 		r    io.ReaderAt
 		size int64
