@@ -433,4 +433,3 @@ func newPromise(fn func() (js.Value, error)) js.Value {
 }
 
 func jsError(msg string) js.Value { return js.Global().Get("Error").New(msg) }
-
