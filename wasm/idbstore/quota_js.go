@@ -22,8 +22,13 @@ type QuotaError struct {
 
 func (e *QuotaError) Error() string {
 	used := "the browser's storage for this site is full"
-	if e.Quota > 0 {
-		used = fmt.Sprintf("the browser's storage for this site is full (%s used of %s allowed)", human(e.Usage), human(e.Quota))
+	switch {
+	case e.Quota > 0 && e.Usage*10 >= e.Quota*9:
+		used += fmt.Sprintf(" (%s used of %s allowed)", human(e.Usage), human(e.Quota))
+	case e.Usage > 0:
+		// Chromium's estimate() may report a quota well above the one it enforces (a
+		// DevTools override, or a figure rounded for privacy): say only what is used.
+		used += fmt.Sprintf(" (%s used)", human(e.Usage))
 	}
 	return used + ": free space with `docker image prune -a` (removes images no tag needs) or `docker rmi IMAGE`, then try again"
 }

@@ -220,7 +220,8 @@ func TestQuotaErrorMessage(t *testing.T) {
 		err  QuotaError
 		want string
 	}{
-		{"known", QuotaError{Usage: 512_300_000, Quota: 600_000_000}, "the browser's storage for this site is full (512MB used of 600MB allowed): free space with `docker image prune -a` (removes images no tag needs) or `docker rmi IMAGE`, then try again"},
+		{"known", QuotaError{Usage: 590_300_000, Quota: 600_000_000}, "the browser's storage for this site is full (590MB used of 600MB allowed): free space with `docker image prune -a` (removes images no tag needs) or `docker rmi IMAGE`, then try again"},
+		{"quota not believable", QuotaError{Usage: 18_700, Quota: 10_700_000_000}, "the browser's storage for this site is full (18.7kB used): free space with `docker image prune -a` (removes images no tag needs) or `docker rmi IMAGE`, then try again"},
 		{"unknown", QuotaError{}, "the browser's storage for this site is full: free space with `docker image prune -a` (removes images no tag needs) or `docker rmi IMAGE`, then try again"},
 	}
 	for _, tc := range tests {
@@ -235,7 +236,7 @@ func TestQuotaErrorMessage(t *testing.T) {
 		t.Errorf("quota(QuotaExceededError) = %v; want a *QuotaError", q)
 	}
 	var qe *QuotaError
-	if !errors.As(q, &qe) || qe.Quota <= 0 {
+	if !errors.As(q, &qe) || qe.Quota <= 0 || qe.Usage < 0 {
 		t.Errorf("quota(QuotaExceededError) = %#v; want the estimate filled in", q)
 	}
 	if other := errors.New("x"); (&DB{}).quota(other) != other {
