@@ -183,3 +183,34 @@ func TestQuotaExceeded(t *testing.T) {
 		t.Errorf("files after the refused write = %q; want [kept.txt]", names)
 	}
 }
+
+// TestTabClosedMidWrite: a tab closed while it writes a large file leaves the file as it was
+// (no half file); another tab reads the old content and can write it again.
+func TestTabClosedMidWrite(t *testing.T) {
+	ctx := newBrowser(t)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	writer, closeWriter := chromedp.NewContext(ctx)
+	defer closeWriter()
+	openPage(t, writer)
+	eval[bool](t, writer, `
+		await layerlab.writeFile("x.bin", "old");
+		const big = new Uint8Array(96 << 20);
+		for (let i = 0; i < big.length; i += 65536) crypto.getRandomValues(big.subarray(i, i + 65536));
+		window.pending = layerlab.writeFile("x.bin", big);
+		await new Promise(r => setTimeout(r, 150));
+		return true;`)
+	closeWriter() // closes the tab, and its worker, mid-write
+
+	openPage(t, ctx)
+	got := eval[string](t, ctx, `return new TextDecoder().decode(await layerlab.readFile("x.bin"))`)
+	if got != "old" {
+		t.Errorf("x.bin after its writer's tab closed mid-write = %d bytes; want %q", len(got), "old")
+	}
+	got = eval[string](t, ctx, `
+		await layerlab.writeFile("x.bin", "new");
+		return new TextDecoder().decode(await layerlab.readFile("x.bin"));`)
+	if got != "new" {
+		t.Errorf("x.bin rewritten = %q; want %q", got, "new")
+	}
+}

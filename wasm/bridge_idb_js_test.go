@@ -3,12 +3,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"strings"
 	"syscall/js"
 	"testing"
 	"time"
+
+	"github.com/layerlab/layerlab/core/store"
 )
 
 // browserGlobal installs the bridge on a fresh IndexedDB database (left for the test
@@ -182,5 +185,27 @@ func TestBridgeEvents(t *testing.T) {
 	}
 	if _, err := await(ll.Call("on", "bogus", h)); err == nil || err.Error() != `layerlab.on: unknown event "bogus" (known: images, files)` {
 		t.Errorf("on(bogus) = %v", err)
+	}
+}
+
+// TestOpenerEvents: the browser session announces index changes as "images" and workspace
+// changes as "files".
+func TestOpenerEvents(t *testing.T) {
+	ctx := context.Background()
+	var got []string
+	s, err := openBrowser(testDBName(t))(ctx, func(event string, detail map[string]any) {
+		got = append(got, fmt.Sprintln(event, detail))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.store.UpdateIndex(ctx, func(cur []store.Entry) ([]store.Entry, error) { return cur, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.files.WriteFile(ctx, "Dockerfile", []byte("FROM scratch\n")); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"images map[]\n", "files map[path:/workspace/Dockerfile]\n"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("events = %q; want %q", got, want)
 	}
 }

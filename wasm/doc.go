@@ -11,7 +11,9 @@
 //	layerlab.on(event, handler)                       // "images", "files"; resolves to off()
 //
 // The images, the workspace (/workspace) and the home (/root) live in IndexedDB (package
-// idbstore), so everything persists across reloads and is shared by the origin's tabs.
+// idbstore), so everything persists across reloads and is shared by the origin's tabs. On the
+// page the wasm runs in a Web Worker (web/src/worker.js); the page's layerlab is a proxy with
+// the same API (web/src/core.js).
 //
 // It owns the JavaScript boundary and must not hold docker logic: commands are core/cli's.
 // Everything that does not touch syscall/js (line splitting, running a line, output
