@@ -11,6 +11,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"syscall/js"
 	"time"
 
@@ -428,8 +429,10 @@ func (c *createWriter) Close() error {
 	return c.err
 }
 
-// file reads a stored file by chunks, keeping the last chunk read.
+// file reads a stored file by chunks, keeping the last chunk read. mu makes ReadAt safe for
+// parallel use, as io.ReaderAt promises.
 type file struct {
+	mu   sync.Mutex
 	ctx  context.Context
 	d    *DB
 	c    content
@@ -440,7 +443,12 @@ type file struct {
 }
 
 func (f *file) Size() int64  { return f.c.Size }
-func (f *file) Close() error { f.buf = nil; return nil }
+func (f *file) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.buf, f.cur = nil, -1
+	return nil
+}
 
 func (f *file) Read(p []byte) (int, error) {
 	n, err := f.ReadAt(p, f.off)
@@ -455,6 +463,8 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("reading %s: negative offset", f.name)
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	n := 0
 	for n < len(p) {
 		if off >= f.c.Size {
