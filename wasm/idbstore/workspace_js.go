@@ -442,7 +442,7 @@ type file struct {
 	buf  []byte
 }
 
-func (f *file) Size() int64  { return f.c.Size }
+func (f *file) Size() int64 { return f.c.Size }
 func (f *file) Close() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
