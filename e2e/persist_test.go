@@ -154,7 +154,7 @@ func TestQuotaExceeded(t *testing.T) {
 	origin := u.Scheme + "://" + u.Host
 	// Before the page opens its database: the browser keeps the database's backing store
 	// (and the quota it was opened with) while the origin uses it.
-	quota := float64(8 << 20)
+	quota := float64(12 << 20) // room for the service worker's copy of the site (about 4 MB)
 	if _, err := chromedp.Call(ctx, storage.OverrideQuotaForOrigin, storage.OverrideQuotaForOriginParams{Origin: origin, QuotaSize: &quota}); err != nil {
 		t.Fatalf("Storage.overrideQuotaForOrigin: %v", err)
 	}

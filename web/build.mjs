@@ -90,6 +90,24 @@ html = html.replace(/^(\s*)<script type="module"/m, `$1${preload}\n$1<script typ
 if (!html.includes(preload)) fail('index.html has no <script type="module"> to put the wasm preload before');
 files.set('index.html', Buffer.from(html));
 
+// The service worker at the site's root (its scope), not content-hashed: browsers check it
+// for updates on each visit. It caches the page and every asset but source maps.
+const assets = ['/', ...[...files.keys()].filter((n) => n !== 'index.html' && !n.endsWith('.map')).map((n) => `/${n}`)].sort();
+const version = createHash('sha256').update(assets.join('\n')).update(html).digest('hex').slice(0, 16);
+const sw = await esbuild.build({
+  ...common,
+  entryPoints: ['web/src/sw.js'],
+  format: 'iife',
+  sourcemap: false,
+  metafile: false,
+  entryNames: '[name]',
+  define: {
+    __LAYERLAB_SW_VERSION__: JSON.stringify(version),
+    __LAYERLAB_SW_ASSETS__: JSON.stringify(assets),
+  },
+}).catch(() => fail('esbuild failed on web/src/sw.js (see above)'));
+files.set('sw.js', Buffer.from(sw.outputFiles[0].contents));
+
 // Replace the directory's contents (its committed .gitignore stays).
 mkdirSync(outdir, { recursive: true });
 for (const name of readdirSync(outdir)) {

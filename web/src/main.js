@@ -42,6 +42,8 @@ async function start() {
   // The core runs in a worker so that long work never freezes the page; this object gives
   // the page (and lessons, and tests) the API of docs/api.md.
   globalThis.layerlab = startCore(workerURL, wasmURL);
+  // The service worker caches the site for the next visit and offline use (web/src/sw.js).
+  navigator.serviceWorker?.register('/sw.js').catch((e) => console.warn(`layerlab: no offline copy: ${e.message}`));
   await globalThis.layerlab.ready;
   setStatus('The core is ready. It answered:');
   form.hidden = false;
