@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"syscall/js"
 	"time"
 
@@ -36,6 +37,46 @@ const orphanAge = time.Hour
 type DB struct {
 	db   *idb.Database
 	name string
+	// superseded is closed when a tab running a newer layerlab needs the database upgraded:
+	// this connection then closes (it would block the upgrade) and every call fails with
+	// errSuperseded.
+	superseded chan struct{}
+}
+
+// errSuperseded is what every call returns once a newer layerlab in another tab took over.
+var errSuperseded = errors.New("layerlab was updated in another tab: reload this page")
+
+// versionChannel is where connections announce the database version they open, so that
+// older ones step aside. (IndexedDB's own versionchange event is not reachable through
+// go-indexeddb.)
+func versionChannel(name string) js.Value {
+	bc := js.Global().Get("BroadcastChannel")
+	if bc.Type() != js.TypeFunction {
+		return js.Undefined()
+	}
+	return bc.New("layerlab-db-" + name)
+}
+
+// watchVersions makes d step aside when a connection to a newer version is announced, and
+// announces d's own version.
+func (d *DB) watchVersions(version int) {
+	ch := versionChannel(d.name)
+	if ch.IsUndefined() {
+		return
+	}
+	var once sync.Once
+	ch.Set("onmessage", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		v := args[0].Get("data").Get("version")
+		if v.Type() == js.TypeNumber && v.Int() > version {
+			once.Do(func() {
+				close(d.superseded)
+				d.db.Close()
+				ch.Call("close")
+			})
+		}
+		return nil
+	}))
+	ch.Call("postMessage", map[string]any{"version": version})
 }
 
 // OpenDB opens (creating or upgrading) the database name and sweeps chunks left behind by
@@ -56,7 +97,8 @@ func OpenDB(ctx context.Context, name string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening IndexedDB database %s: %w", name, err)
 	}
-	d := &DB{db: db, name: name}
+	d := &DB{db: db, name: name, superseded: make(chan struct{})}
+	d.watchVersions(dbVersion)
 	if err := d.sweep(ctx, time.Now().Add(-orphanAge)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("opening IndexedDB database %s: %w", name, err)
@@ -131,6 +173,11 @@ func fromJS(v js.Value) ([]byte, error) {
 // issued without waiting on anything but those requests (IndexedDB commits a transaction
 // as soon as it has nothing left to do). An error from fn aborts the transaction.
 func (d *DB) tx(ctx context.Context, mode idb.TransactionMode, fn func(t *idb.Transaction) error, stores ...string) error {
+	select {
+	case <-d.superseded:
+		return errSuperseded
+	default:
+	}
 	t, err := d.db.Transaction(mode, stores[0], stores[1:]...)
 	if err != nil {
 		return err

@@ -17,7 +17,9 @@
 // transaction that writes it re-reads its version and checks that every blob the new index
 // needs is present, in the same transaction, so neither another tab nor a concurrent
 // DeleteBlob can slip in between. A QuotaExceededError becomes a *QuotaError saying how much
-// space the origin uses and how to free some.
+// space the origin uses and how to free some. A connection steps aside (closes, and says
+// "reload this page") when a tab running a newer layerlab announces a newer database
+// version, so that old tabs never block an upgrade.
 //
 // It owns the IndexedDB layout and must not hold docker logic or talk to the page: the bridge
 // (package main in wasm/) calls it. Everything here is js/wasm only except this file.

@@ -243,3 +243,40 @@ func TestQuotaErrorMessage(t *testing.T) {
 		t.Errorf("quota changed an unrelated error")
 	}
 }
+
+// TestSupersededByNewerVersion: when a tab running a newer layerlab announces a newer
+// database version, this connection closes (so it does not block the upgrade) and says why.
+func TestSupersededByNewerVersion(t *testing.T) {
+	ctx := context.Background()
+	name := testDB(t)
+	s := openStore(t, name)
+	if _, err := store.PutBytes(ctx, s, []byte("before")); err != nil {
+		t.Fatal(err)
+	}
+	ch := versionChannel(name)
+	ch.Call("postMessage", map[string]any{"version": dbVersion + 1})
+	ch.Call("close")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := s.Blobs(ctx)
+		if errors.Is(err, errSuperseded) {
+			if want := "listing blobs: layerlab was updated in another tab: reload this page"; err.Error() != want {
+				t.Errorf("got %q; want %q", err, want)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Blobs after a newer version was announced = %v; want errSuperseded", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The same version announced again (another tab of this build) changes nothing.
+	s2 := openStore(t, name)
+	other := versionChannel(name)
+	other.Call("postMessage", map[string]any{"version": dbVersion})
+	other.Call("close")
+	time.Sleep(50 * time.Millisecond)
+	if _, err := s2.Blobs(ctx); err != nil {
+		t.Errorf("Blobs after the same version was announced: %v", err)
+	}
+}
