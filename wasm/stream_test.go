@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestStreamWriter(t *testing.T) {
@@ -12,16 +13,18 @@ func TestStreamWriter(t *testing.T) {
 		writes []string
 		want   []string // emitted chunks
 	}{
-		{"ascii", []string{"REPOSITORY ", "TAG\n"}, []string{"REPOSITORY ", "TAG\n"}},
-		{"split rune", []string{"a\xe2\x80", "\xa6b"}, []string{"a", "…b"}}, // … is e2 80 a6
+		{"cells make a line", []string{"REPOSITORY ", "TAG\n"}, []string{"REPOSITORY TAG\n"}},
+		{"lines then a partial one", []string{"a\nb\nc"}, []string{"a\nb\n", "c"}},
+		{"split rune", []string{"a\xe2\x80", "\xa6b\n"}, []string{"a…b\n"}}, // … is e2 80 a6
 		{"split 4-byte", []string{"\xf0", "\x9f\x90", "\xb3!"}, []string{"🐳!"}},
-		{"invalid stays", []string{"\xff\xfe", "x"}, []string{"\xff\xfe", "x"}},
-		{"incomplete at end", []string{"ok\xe2\x80"}, []string{"ok", "\xe2\x80"}},
+		{"invalid stays", []string{"\xff\xfe", "x"}, []string{"\xff\xfex"}},
+		{"incomplete at end", []string{"ok\xe2\x80"}, []string{"ok\xe2\x80"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
-			w := &streamWriter{emit: func(s string) { got = append(got, s) }}
+			// No partial-line flush during the test: only lines and close emit.
+			w := &streamWriter{emit: func(s string) { got = append(got, s) }, delay: time.Hour}
 			for _, s := range tc.writes {
 				if n, err := w.Write([]byte(s)); n != len(s) || err != nil {
 					t.Fatalf("Write = %d, %v", n, err)
@@ -43,6 +46,27 @@ func TestStreamWriter(t *testing.T) {
 	if w.String() != "before" {
 		t.Errorf("after close: %q; want %q", w.String(), "before")
 	}
+}
+
+// TestStreamWriterPartialLine: a prompt without a newline reaches the page after the delay,
+// without its incomplete last character.
+func TestStreamWriterPartialLine(t *testing.T) {
+	got := make(chan string, 4)
+	w := &streamWriter{emit: func(s string) { got <- s }, delay: time.Millisecond}
+	w.Write([]byte("Password: \xe2\x80"))
+	select {
+	case s := <-got:
+		if s != "Password: " {
+			t.Errorf("flushed %q; want %q", s, "Password: ")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a partial line was never handed on")
+	}
+	w.Write([]byte("\xa6\n"))
+	if s := <-got; s != "…\n" {
+		t.Errorf("then %q; want %q", s, "…\n")
+	}
+	w.close()
 }
 
 func FuzzCompleteUTF8(f *testing.F) {
