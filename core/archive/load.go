@@ -630,9 +630,10 @@ func (l *loader) putAs(d v1.Hash, r io.Reader, what, want string) error {
 }
 
 // storeLegacy stores an image of the legacy shape: a config file and one layer.tar per
-// layer, uncompressed or gzip. Each layer is checked against the config's diff_id, then a
-// Docker schema 2 manifest is written for it (Docker media types, so the image ID — the
-// config digest — stays what it was).
+// layer, uncompressed or gzip. Each layer is checked against the config's diff_id, then an
+// OCI image manifest is written for it, as Docker 25+ does when it saves such an image: the
+// image ID (the config digest) stays what it was, and OCI-layout readers (skopeo, umoci),
+// which only look at OCI media types in index.json, find the tag.
 func (l *loader) storeLegacy(it manifestItem, cfg []byte, id v1.Hash) (v1.Descriptor, error) {
 	diffIDs, err := parseDiffIDs(cfg, it.Config)
 	if err != nil {
@@ -641,11 +642,11 @@ func (l *loader) storeLegacy(it manifestItem, cfg []byte, id v1.Hash) (v1.Descri
 	if len(diffIDs) != len(it.Layers) {
 		return v1.Descriptor{}, fmt.Errorf("entry %q: image %s lists %d layers but its config %q has %d diff_ids", manifestFile, id, len(it.Layers), it.Config, len(diffIDs))
 	}
-	m := schema2Manifest{
+	m := ociManifest{
 		SchemaVersion: 2,
-		MediaType:     types.DockerManifestSchema2,
-		Config:        schema2Descriptor{MediaType: types.DockerConfigJSON, Size: int64(len(cfg)), Digest: id},
-		Layers:        []schema2Descriptor{},
+		MediaType:     types.OCIManifestSchema1,
+		Config:        ociDescriptor{MediaType: types.OCIConfigJSON, Digest: id, Size: int64(len(cfg))},
+		Layers:        []ociDescriptor{},
 	}
 	for i, p := range it.Layers {
 		if err := l.ctx.Err(); err != nil {
@@ -660,7 +661,7 @@ func (l *loader) storeLegacy(it manifestItem, cfg []byte, id v1.Hash) (v1.Descri
 	if err := l.put(id, bytes.NewReader(cfg), it.Config); err != nil {
 		return v1.Descriptor{}, err
 	}
-	raw, err := json.MarshalIndent(m, "", "   ")
+	raw, err := json.Marshal(m)
 	if err != nil {
 		return v1.Descriptor{}, err
 	}
@@ -668,53 +669,38 @@ func (l *loader) storeLegacy(it manifestItem, cfg []byte, id v1.Hash) (v1.Descri
 	if err := l.put(md, bytes.NewReader(raw), "the manifest built for "+id.String()); err != nil {
 		return v1.Descriptor{}, err
 	}
-	return v1.Descriptor{MediaType: types.DockerManifestSchema2, Size: int64(len(raw)), Digest: md}, nil
-}
-
-// schema2Manifest is a Docker image manifest in distribution's field order; it is marshalled
-// with distribution's three-space indent (schema2.FromStruct).
-type schema2Manifest struct {
-	SchemaVersion int                 `json:"schemaVersion"`
-	MediaType     types.MediaType     `json:"mediaType"`
-	Config        schema2Descriptor   `json:"config"`
-	Layers        []schema2Descriptor `json:"layers"`
-}
-
-type schema2Descriptor struct {
-	MediaType types.MediaType `json:"mediaType"`
-	Size      int64           `json:"size"`
-	Digest    v1.Hash         `json:"digest"`
+	return v1.Descriptor{MediaType: types.OCIManifestSchema1, Size: int64(len(raw)), Digest: md}, nil
 }
 
 // storeLegacyLayer stores the layer file p, which must decompress to diffID.
-func (l *loader) storeLegacyLayer(p string, diffID v1.Hash) (schema2Descriptor, error) {
+func (l *loader) storeLegacyLayer(p string, diffID v1.Hash) (ociDescriptor, error) {
 	e, err := l.ix.lookup(p, true)
 	if err != nil {
-		return schema2Descriptor{}, err
+		return ociDescriptor{}, err
 	}
 	switch comp := compressionOf(l.ix.magic(e)); comp {
 	case "":
 		if err := l.putAs(diffID, l.ix.open(e), p, "the diff_id "+diffID.String()+" the image config lists"); err != nil {
-			return schema2Descriptor{}, err
+			return ociDescriptor{}, err
 		}
-		return schema2Descriptor{MediaType: types.DockerUncompressedLayer, Size: e.size, Digest: diffID}, nil
+		return ociDescriptor{MediaType: types.OCIUncompressedLayer, Digest: diffID, Size: e.size}, nil
 	case "gzip":
 		// The blob digest is that of the compressed bytes, unknown until read: one pass
 		// hashes both forms, a second streams the bytes into the store.
 		raw := sha256.New()
 		got, err := diffIDOf(io.TeeReader(l.ix.open(e), raw), comp)
 		if err != nil {
-			return schema2Descriptor{}, fmt.Errorf("entry %q: %w", p, err)
+			return ociDescriptor{}, fmt.Errorf("entry %q: %w", p, err)
 		}
 		if got != diffID {
-			return schema2Descriptor{}, fmt.Errorf("entry %q: layer content hashes to %s, but the image config lists diff_id %s", p, got, diffID)
+			return ociDescriptor{}, fmt.Errorf("entry %q: layer content hashes to %s, but the image config lists diff_id %s", p, got, diffID)
 		}
 		d := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(raw.Sum(nil))}
 		if err := l.put(d, l.ix.open(e), p); err != nil {
-			return schema2Descriptor{}, err
+			return ociDescriptor{}, err
 		}
-		return schema2Descriptor{MediaType: types.DockerLayer, Size: e.size, Digest: d}, nil
+		return ociDescriptor{MediaType: types.OCILayer, Digest: d, Size: e.size}, nil
 	default:
-		return schema2Descriptor{}, fmt.Errorf("entry %q: %s-compressed layers are not supported in a legacy archive (only uncompressed or gzip)", p, comp)
+		return ociDescriptor{}, fmt.Errorf("entry %q: %s-compressed layers are not supported in a legacy archive (only uncompressed or gzip)", p, comp)
 	}
 }

@@ -95,8 +95,9 @@ func TestLoadGood(t *testing.T) {
 	}
 }
 
-// TestLoadLegacyManifest pins the manifest Load builds for a legacy image: Docker schema 2
-// media types, uncompressed layers under their diff_ids, the config as it was.
+// TestLoadLegacyManifest pins the manifest Load builds for a legacy image: the OCI image
+// manifest Docker 25+ writes (compact, OCI media types), uncompressed layers under their
+// diff_ids, the config as it was.
 func TestLoadLegacyManifest(t *testing.T) {
 	_, app := testImages(t)
 	s := store.NewMemory()
@@ -109,32 +110,15 @@ func TestLoadLegacyManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := app.diffIDs()
-	want := `{
-   "schemaVersion": 2,
-   "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-   "config": {
-      "mediaType": "application/vnd.docker.container.image.v1+json",
-      "size": ` + itoa(len(app.config())) + `,
-      "digest": "` + app.id().String() + `"
-   },
-   "layers": [
-      {
-         "mediaType": "application/vnd.docker.image.rootfs.diff.tar",
-         "size": ` + itoa(len(app.layers[0])) + `,
-         "digest": "` + d[0].String() + `"
-      },
-      {
-         "mediaType": "application/vnd.docker.image.rootfs.diff.tar",
-         "size": ` + itoa(len(app.layers[1])) + `,
-         "digest": "` + d[1].String() + `"
-      }
-   ]
-}`
+	want := `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",` +
+		`"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"` + app.id().String() + `","size":` + itoa(len(app.config())) + `},` +
+		`"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"` + d[0].String() + `","size":` + itoa(len(app.layers[0])) + `},` +
+		`{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"` + d[1].String() + `","size":` + itoa(len(app.layers[1])) + `}]}`
 	if string(m) != want {
 		t.Errorf("manifest = %s; want %s", m, want)
 	}
-	if got[0].Manifest.MediaType != "application/vnd.docker.distribution.manifest.v2+json" {
-		t.Errorf("descriptor media type = %q; want the Docker schema 2 one", got[0].Manifest.MediaType)
+	if got[0].Manifest.MediaType != "application/vnd.oci.image.manifest.v1+json" {
+		t.Errorf("descriptor media type = %q; want the OCI image manifest one", got[0].Manifest.MediaType)
 	}
 }
 
