@@ -198,12 +198,16 @@ func fetchImage(ctx context.Context, s store.Store, r name.Reference, raw []byte
 	if err != nil {
 		return fmt.Errorf("parsing manifest %s: %w", desc.Digest, err)
 	}
-	complete := has(ctx, s, desc.Digest) && has(ctx, s, m.Config.Digest)
+	complete := has(ctx, s, m.Config.Digest)
 	for _, l := range m.Layers {
 		complete = complete && has(ctx, s, l.Digest)
 	}
 	if complete {
-		// Docker, too, shows no layers for an image it already holds.
+		// The image (its config and layers) is here, perhaps under another manifest media
+		// type: Docker, too, shows no layers then.
+		if err := s.PutBlob(ctx, desc.Digest, bytes.NewReader(raw)); err != nil {
+			return fmt.Errorf("storing manifest %s: %w", desc.Digest, err)
+		}
 		return nil
 	}
 	if !has(ctx, s, m.Config.Digest) {
@@ -457,10 +461,31 @@ func (e *NotFoundError) Unwrap() []error {
 	return []error{ErrManifestUnknown, e.err}
 }
 
-// wrapRemote turns a registry's 404 into a *NotFoundError.
+// UnauthorizedError is a registry's 401: no or wrong credentials.
+type UnauthorizedError struct {
+	// Detail is the registry's error in Docker's form ("unauthorized: authentication required").
+	Detail string
+	err    error
+}
+
+func (e *UnauthorizedError) Error() string { return e.err.Error() }
+func (e *UnauthorizedError) Unwrap() error { return e.err }
+
+// wrapRemote turns a registry's 404 into a *NotFoundError and 401 into *UnauthorizedError.
 func wrapRemote(err error) error {
 	var te *transport.Error
-	if !errors.As(err, &te) || te.StatusCode != http404 {
+	if !errors.As(err, &te) {
+		return err
+	}
+	if te.StatusCode == http401 {
+		detail := "unauthorized"
+		if len(te.Errors) > 0 {
+			d := te.Errors[0]
+			detail = strings.ToLower(strings.ReplaceAll(string(d.Code), "_", " ")) + ": " + d.Message
+		}
+		return &UnauthorizedError{Detail: detail, err: err}
+	}
+	if te.StatusCode != http404 {
 		return err
 	}
 	detail := "manifest unknown"
@@ -472,4 +497,7 @@ func wrapRemote(err error) error {
 }
 
 // http404 is net/http's StatusNotFound (this package does not import net/http).
-const http404 = 404
+const (
+	http401 = 401
+	http404 = 404
+)

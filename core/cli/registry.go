@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/layerlab/layerlab/core/registry"
+	"github.com/layerlab/layerlab/core/store"
+)
+
+// RemoteOptions, when set, gives the go-containerregistry options (above all the transport:
+// the browser's fetch through the CORS proxy, a test's mirror) that pull, push and login use.
+// nil means go-containerregistry's defaults, which reach loopback registries over plain http.
+var RemoteOptions func() []remote.Option
+
+// The client config (Docker's ~/.docker/config.json) lives in the store as this record.
+const (
+	configKind = "config"
+	configKey  = "config.json"
+)
+
+func loadConfig(ctx context.Context, s store.Store) (*registry.Config, error) {
+	b, err := s.Record(ctx, configKind, configKey)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("reading the client config: %w", err)
+	}
+	return registry.ParseConfig(b)
+}
+
+func saveConfig(ctx context.Context, s store.Store, c *registry.Config) error {
+	b, err := c.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := s.PutRecord(ctx, configKind, configKey, b); err != nil {
+		return fmt.Errorf("writing the client config: %w", err)
+	}
+	return nil
+}
+
+// remoteOptions are the options for talking to r's registry: the transport and the stored
+// credentials.
+func remoteOptions(ctx context.Context, env *Env) ([]registry.Option, error) {
+	cfg, err := loadConfig(ctx, env.Store)
+	if err != nil {
+		return nil, err
+	}
+	var ro []remote.Option
+	if RemoteOptions != nil {
+		ro = append(ro, RemoteOptions()...)
+	}
+	ro = append(ro, remote.WithAuthFromKeychain(cfg.Keychain()))
+	return []registry.Option{registry.WithRemote(ro...)}, nil
+}
+
+// registryError is how the engine words a registry's refusal.
+func registryError(r name.Reference, familiar string, err error) error {
+	var nf *registry.NotFoundError
+	if errors.As(err, &nf) {
+		return daemonErr("manifest for %s not found: %s", familiar, nf.Detail)
+	}
+	var ue *registry.UnauthorizedError
+	if errors.As(err, &ue) {
+		u := fmt.Sprintf("%s://%s/v2/%s/manifests/%s", r.Context().Scheme(), r.Context().RegistryStr(), r.Context().RepositoryStr(), r.Identifier())
+		return daemonErr("Head %q: no basic auth credentials", u)
+	}
+	return daemonError{err}
+}
+
+func init() {
+	for _, s := range registrySpecs() {
+		Register(s.command())
+	}
+}
+
+func registrySpecs() []*spec {
+	pull := func(reg, path string) *spec {
+		return &spec{
+			reg: reg, path: path,
+			use:     "pull [OPTIONS] NAME[:TAG|@DIGEST]",
+			short:   "Download an image from a registry",
+			aliases: "docker image pull, docker pull",
+			args:    exactArgs(1),
+			flags:   pullFlags,
+			run:     runPull,
+		}
+	}
+	return []*spec{pull("pull", "pull"), pull("image pull", "image pull")}
+}

@@ -1,0 +1,222 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/layerlab/layerlab/core/cli"
+	"github.com/layerlab/layerlab/core/store"
+	"github.com/layerlab/layerlab/internal/peers"
+	"github.com/layerlab/layerlab/internal/testimage"
+)
+
+// registryGolden is one recording of scripts/record-registry-golden, with the registry
+// placeholders replaced by this test's registries.
+type registryGolden struct {
+	stdout, stderr string
+	exit           int
+}
+
+func readRegistryGolden(t *testing.T, name string, hosts *strings.Replacer) registryGolden {
+	t.Helper()
+	read := func(ext string) string {
+		b, err := os.ReadFile(filepath.Join("testdata/registry", name+"."+ext))
+		if err != nil {
+			t.Fatalf("reading golden %s (recorded by scripts/record-registry-golden): %v", name, err)
+		}
+		return hosts.Replace(string(b))
+	}
+	g := registryGolden{stdout: read("stdout"), stderr: read("stderr")}
+	var err error
+	if g.exit, err = strconv.Atoi(strings.TrimSpace(read("exit"))); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+var layerLine = regexp.MustCompile(`^([0-9a-f]{12}): (.*)$`)
+
+// compareProgress compares pull or push output with docker's. Lines about one layer
+// ("0123456789ab: Pull complete") interleave in an order that depends on timing, so they
+// are compared per layer: each layer's statuses exactly, in order, except that docker may
+// drop a "Verifying Checksum" (its progress stream keeps only the latest message when the
+// reader is slow). The order in which layers are first announced, and the order of their
+// "Pull complete" lines (extraction is sequential), are compared exactly. Every other line
+// must match exactly and in place.
+func compareProgress(t *testing.T, got, want string) {
+	t.Helper()
+	type parsed struct {
+		other  []string
+		first  []string
+		final  []string
+		status map[string][]string
+	}
+	parse := func(s string) parsed {
+		p := parsed{status: map[string][]string{}}
+		for _, l := range strings.SplitAfter(s, "\n") {
+			m := layerLine.FindStringSubmatch(strings.TrimSuffix(l, "\n"))
+			if m == nil {
+				p.other = append(p.other, l)
+				continue
+			}
+			if len(p.status[m[1]]) == 0 {
+				p.first = append(p.first, m[1])
+				p.other = append(p.other, "<layers>")
+			}
+			p.status[m[1]] = append(p.status[m[1]], m[2])
+			if m[2] == "Pull complete" || m[2] == "Pushed" || m[2] == "Layer already exists" || strings.HasPrefix(m[2], "Mounted from") {
+				p.final = append(p.final, m[1])
+			}
+		}
+		// collapse the "<layers>" markers into one
+		var other []string
+		for _, l := range p.other {
+			if l == "<layers>" && len(other) > 0 && other[len(other)-1] == "<layers>" {
+				continue
+			}
+			other = append(other, l)
+		}
+		p.other = other
+		return p
+	}
+	g, w := parse(got), parse(want)
+	if strings.Join(g.other, "") != strings.Join(w.other, "") {
+		t.Errorf("non-layer lines:\ngot:\n%s\nwant:\n%s", strings.Join(g.other, ""), strings.Join(w.other, ""))
+	}
+	if strings.Join(g.first, " ") != strings.Join(w.first, " ") {
+		t.Errorf("layer order: got %v; want %v", g.first, w.first)
+	}
+	if strings.Contains(want, "Pull complete") && strings.Join(g.final, " ") != strings.Join(w.final, " ") {
+		t.Errorf("completion order: got %v; want %v", g.final, w.final)
+	}
+	for id, ws := range w.status {
+		gs := g.status[id]
+		if strings.Join(gs, "|") == strings.Join(ws, "|") {
+			continue
+		}
+		var dropped []string
+		for _, s := range gs {
+			if s != "Verifying Checksum" {
+				dropped = append(dropped, s)
+			}
+		}
+		if strings.Join(dropped, "|") != strings.Join(ws, "|") {
+			t.Errorf("layer %s: got %q; want %q", id, gs, ws)
+		}
+	}
+	if t.Failed() {
+		t.Logf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// mirror sends Docker Hub's traffic to a local registry over plain http, as the engine's
+// --registry-mirror did when the recording was made.
+type mirror struct{ host string }
+
+func (m mirror) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Host == "index.docker.io" || r.URL.Host == "registry-1.docker.io" {
+		r = r.Clone(r.Context())
+		r.URL.Scheme, r.URL.Host, r.Host = "http", m.host, m.host
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func pushTestImage(t *testing.T, img any, refStr string, opts ...remote.Option) {
+	t.Helper()
+	r, err := name.ParseReference(refStr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch x := img.(type) {
+	case v1.Image:
+		err = remote.Write(r, x, opts...)
+	case v1.ImageIndex:
+		err = remote.WriteIndex(r, x, opts...)
+	}
+	if err != nil {
+		t.Fatalf("pushing %s: %v", refStr, err)
+	}
+}
+
+// TestRegistryGolden replays scripts/record-registry-golden's pulls, in its order, against
+// fresh docker-registry instances holding the same reproducible images.
+func TestRegistryGolden(t *testing.T) {
+	plain := peers.StartRegistry(t, peers.RegistryOptions{})
+	plain2 := peers.StartRegistry(t, peers.RegistryOptions{})
+	auth := peers.StartRegistry(t, peers.RegistryOptions{Users: map[string]string{"learner": "s3cret"}})
+	hosts := strings.NewReplacer("AUTHREGISTRY", auth.Host, "REGISTRY2", plain2.Host, "REGISTRY", plain.Host)
+	R1, R3 := plain.Host, auth.Host
+	pushTestImage(t, testimage.PullTest(), R1+"/library/pulltest:latest")
+	pushTestImage(t, testimage.PullTestChild(), R1+"/library/pulltestchild:latest")
+	pushTestImage(t, testimage.MultiPlatform(), R1+"/library/multi:latest")
+	pushTestImage(t, testimage.PullTest(), R3+"/learner/private:latest",
+		remote.WithAuth(&authn.Basic{Username: "learner", Password: "s3cret"}))
+	cli.RemoteOptions = func() []remote.Option {
+		return []remote.Option{remote.WithTransport(mirror{R1}), remote.WithRetryBackoff(remote.Backoff{Steps: 1})}
+	}
+	t.Cleanup(func() { cli.RemoteOptions = nil })
+	digest := R1 + "/library/pulltest@sha256:d0a908fe76dbc411a1166153914891b49159270f9b9f56b0e4e213b36e3c2a22"
+
+	s := store.NewMemory()
+	steps := []struct {
+		golden string
+		args   []string
+		fresh  bool     // start from an empty store (the recording removed the images first)
+		before []string // a command the recording ran first
+	}{
+		{"pull-fresh", []string{"pull", R1 + "/library/pulltest"}, false, nil},
+		{"pull-uptodate", []string{"pull", R1 + "/library/pulltest"}, false, nil},
+		{"pull-shared", []string{"pull", R1 + "/library/pulltestchild"}, false, nil},
+		{"pull-digest", []string{"pull", digest}, true, nil},
+		{"pull-digest-uptodate", []string{"pull", digest}, false, nil},
+		{"pull-index", []string{"pull", R1 + "/library/multi:latest"}, false, nil},
+		{"pull-notag", []string{"pull", R1 + "/library/pulltest:nosuchtag"}, false, nil},
+		{"pull-norepo", []string{"pull", R1 + "/library/nosuchrepo"}, false, nil},
+		{"pull-badref", []string{"pull", R1 + "/library/PullTest"}, false, nil},
+		{"pull-auth-anonymous", []string{"pull", R3 + "/learner/private"}, false, nil},
+		{"pull-hub", []string{"pull", "pulltest"}, false, nil},
+		{"pull-hub-uptodate", []string{"pull", "docker.io/library/pulltest:latest"}, false, nil},
+		{"pull-hub-digest", []string{"pull", "pulltest@sha256:d0a908fe76dbc411a1166153914891b49159270f9b9f56b0e4e213b36e3c2a22"}, false, []string{"rmi", "pulltest"}},
+		{"help-pull", []string{"pull", "--help"}, false, nil},
+		{"pull-noargs", []string{"pull"}, false, nil},
+		{"pull-quiet", []string{"pull", "-q", R1 + "/library/pulltestchild"}, false, nil},
+	}
+	for _, st := range steps {
+		if st.fresh {
+			s = store.NewMemory()
+		}
+		t.Run(st.golden, func(t *testing.T) {
+			if st.before != nil {
+				var out bytes.Buffer
+				env := &cli.Env{Store: s, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Now: time.Now}
+				if code := cli.Run(context.Background(), env, st.before); code != 0 {
+					t.Fatalf("docker %s: exit %d: %s", strings.Join(st.before, " "), code, out.String())
+				}
+			}
+			want := readRegistryGolden(t, st.golden, hosts)
+			var stdout, stderr bytes.Buffer
+			env := &cli.Env{Store: s, Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Now: time.Now}
+			code := cli.Run(context.Background(), env, st.args)
+			if code != want.exit {
+				t.Errorf("exit: got %d; want %d", code, want.exit)
+			}
+			if stderr.String() != want.stderr {
+				t.Errorf("stderr: got %q; want %q", stderr.String(), want.stderr)
+			}
+			compareProgress(t, stdout.String(), want.stdout)
+		})
+	}
+}
