@@ -89,5 +89,16 @@ func registrySpecs() []*spec {
 			run:     runPull,
 		}
 	}
-	return []*spec{pull("pull", "pull"), pull("image pull", "image pull")}
+	push := func(reg, path string) *spec {
+		return &spec{
+			reg: reg, path: path,
+			use:     "push [OPTIONS] NAME[:TAG]",
+			short:   "Upload an image to a registry",
+			aliases: "docker image push, docker push",
+			args:    exactArgs(1),
+			flags:   pushFlags,
+			run:     runPush,
+		}
+	}
+	return []*spec{pull("pull", "pull"), pull("image pull", "image pull"), push("push", "push"), push("image push", "image push")}
 }

@@ -220,3 +220,78 @@ func TestRegistryGolden(t *testing.T) {
 		})
 	}
 }
+
+var pushDigestLine = regexp.MustCompile(`(?m)^(\S+): digest: sha256:[0-9a-f]{64} size: \d+$`)
+
+// TestPushGolden replays the recording's pushes. Docker's engine re-serializes the manifest
+// (and, uploading to another registry, recompresses layers), layerlab pushes the manifest it
+// holds: the final "TAG: digest: ... size: N" line is compared with layerlab's own manifest
+// digest and size in docker's words; every other line as docker printed it.
+func TestPushGolden(t *testing.T) {
+	plain := peers.StartRegistry(t, peers.RegistryOptions{})
+	plain2 := peers.StartRegistry(t, peers.RegistryOptions{})
+	hosts := strings.NewReplacer("REGISTRY2", plain2.Host, "REGISTRY", plain.Host)
+	R1, R2 := plain.Host, plain2.Host
+	pushTestImage(t, testimage.PullTest(), R1+"/library/pulltest:latest")
+	img := testimage.PullTest()
+	d, _ := img.Digest()
+	raw, _ := img.RawManifest()
+	ours := "${1}: digest: " + d.String() + " size: " + strconv.Itoa(len(raw))
+
+	s := store.NewMemory()
+	docker := func(args ...string) string {
+		var out bytes.Buffer
+		env := &cli.Env{Store: s, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Now: time.Now}
+		if code := cli.Run(context.Background(), env, args); code != 0 {
+			t.Fatalf("docker %s: exit %d: %s", strings.Join(args, " "), code, out.String())
+		}
+		return out.String()
+	}
+	pushTestImage(t, testimage.PullTestChild(), R1+"/library/pulltestchild:latest")
+	// The recording's history: the three shared layers were last pulled as part of
+	// pulltestchild, so docker mounts them from there.
+	docker("pull", "-q", R1+"/library/pulltest")
+	docker("pull", "-q", R1+"/library/pulltestchild")
+	docker("pull", "-q", R1+"/library/pulltest")
+	docker("tag", R1+"/library/pulltest", R2+"/learner/app:latest")
+	docker("tag", R1+"/library/pulltest", R1+"/learner/app:v1")
+	steps := []struct {
+		golden string
+		args   []string
+	}{
+		{"push-fresh", []string{"push", R2 + "/learner/app:latest"}},
+		{"push-again", []string{"push", R2 + "/learner/app:latest"}},
+		{"push-defaulttag", []string{"push", R2 + "/learner/app"}},
+		{"push-quiet", []string{"push", "-q", R2 + "/learner/app:latest"}},
+		{"push-mount", []string{"push", R1 + "/learner/app:v1"}},
+		{"push-notag", []string{"push", R2 + "/learner/nosuch:latest"}},
+		{"help-push", []string{"push", "--help"}},
+	}
+	for _, st := range steps {
+		t.Run(st.golden, func(t *testing.T) {
+			want := readRegistryGolden(t, st.golden, hosts)
+			want.stdout = pushDigestLine.ReplaceAllString(want.stdout, ours)
+			var stdout, stderr bytes.Buffer
+			env := &cli.Env{Store: s, Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Now: time.Now}
+			code := cli.Run(context.Background(), env, st.args)
+			if code != want.exit {
+				t.Errorf("exit: got %d; want %d", code, want.exit)
+			}
+			if stderr.String() != want.stderr {
+				t.Errorf("stderr: got %q; want %q", stderr.String(), want.stderr)
+			}
+			compareProgress(t, stdout.String(), want.stdout)
+		})
+	}
+	// What was pushed is what was pulled, digest for digest.
+	for _, r := range []string{R2 + "/learner/app:latest", R1 + "/learner/app:v1"} {
+		nr, _ := name.ParseReference(r)
+		got, err := remote.Get(nr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Digest != d {
+			t.Errorf("%s: got manifest %s; want %s", r, got.Digest, d)
+		}
+	}
+}

@@ -28,6 +28,10 @@ import (
 // digest): Docker's RepoDigests.
 const RepoDigestAnnotation = "io.layerlab.repo-digest"
 
+// PulledFromRecord is the store record kind, keyed by layer digest, holding the repository
+// (registry/path) a layer was last pulled from: Push mounts it from there, as Docker does.
+const PulledFromRecord = "pulled-from"
+
 // DefaultPlatform is what Pull picks from a multi-platform image unless told otherwise.
 var DefaultPlatform = v1.Platform{OS: "linux", Architecture: "amd64"}
 
@@ -225,6 +229,13 @@ func fetchImage(ctx context.Context, s store.Store, r name.Reference, raw []byte
 	}
 	if len(cfg.RootFS.DiffIDs) != len(m.Layers) {
 		return fmt.Errorf("config %s lists %d diff_ids for %d layers in manifest %s", m.Config.Digest, len(cfg.RootFS.DiffIDs), len(m.Layers), desc.Digest)
+	}
+
+	// Like Docker's distribution metadata, and only when the image was not already here.
+	for _, l := range m.Layers {
+		if err := s.PutRecord(ctx, PulledFromRecord, l.Digest.String(), []byte(r.Context().Name())); err != nil {
+			return fmt.Errorf("recording where layer %s came from: %w", l.Digest, err)
+		}
 	}
 
 	// Docker reports layers once each: a layer listed twice is fetched once.
