@@ -49,12 +49,16 @@ func remoteOptions(ctx context.Context, env *Env) ([]registry.Option, error) {
 	if err != nil {
 		return nil, err
 	}
+	return []registry.Option{transportOption(), registry.WithRemote(remote.WithAuthFromKeychain(cfg.Keychain()))}, nil
+}
+
+// transportOption is RemoteOptions as a registry.Option, without credentials.
+func transportOption() registry.Option {
 	var ro []remote.Option
 	if RemoteOptions != nil {
 		ro = append(ro, RemoteOptions()...)
 	}
-	ro = append(ro, remote.WithAuthFromKeychain(cfg.Keychain()))
-	return []registry.Option{registry.WithRemote(ro...)}, nil
+	return registry.WithRemote(ro...)
 }
 
 // registryError is how the engine words a registry's refusal.
@@ -100,5 +104,20 @@ func registrySpecs() []*spec {
 			run:     runPush,
 		}
 	}
-	return []*spec{pull("pull", "pull"), pull("image pull", "image pull"), push("push", "push"), push("image push", "image push")}
+	login := &spec{
+		reg: "login", path: "login",
+		use:   "login [OPTIONS] [SERVER]",
+		short: "Authenticate to a registry.\nDefaults to Docker Hub if no server is specified.",
+		args:  maxArgs(1),
+		flags: loginFlags,
+		run:   runLogin,
+	}
+	logout := &spec{
+		reg: "logout", path: "logout",
+		use:   "logout [SERVER]",
+		short: "Log out from a registry.\nIf no server is specified, the default is defined by the daemon.",
+		args:  maxArgs(1),
+		run:   runLogout,
+	}
+	return []*spec{login, logout, pull("pull", "pull"), pull("image pull", "image pull"), push("push", "push"), push("image push", "image push")}
 }

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -293,5 +294,105 @@ func TestPushGolden(t *testing.T) {
 		if got.Digest != d {
 			t.Errorf("%s: got manifest %s; want %s", r, got.Digest, d)
 		}
+	}
+}
+
+// TestLoginGolden replays the recording's login, logout and authenticated pull and push
+// against docker-registry with htpasswd auth, and compares the client config docker wrote.
+func TestLoginGolden(t *testing.T) {
+	plain := peers.StartRegistry(t, peers.RegistryOptions{})
+	auth := peers.StartRegistry(t, peers.RegistryOptions{Users: map[string]string{"learner": "s3cret"}})
+	hosts := strings.NewReplacer("AUTHREGISTRY", auth.Host, "REGISTRY", plain.Host)
+	R1, R3 := plain.Host, auth.Host
+	pushTestImage(t, testimage.PullTest(), R1+"/library/pulltest:latest")
+	pushTestImage(t, testimage.PullTest(), R3+"/learner/private:latest",
+		remote.WithAuth(&authn.Basic{Username: "learner", Password: "s3cret"}))
+	img := testimage.PullTest()
+	d, _ := img.Digest()
+	raw, _ := img.RawManifest()
+	ours := "${1}: digest: " + d.String() + " size: " + strconv.Itoa(len(raw))
+
+	s := store.NewMemory()
+	run := func(stdin string, args ...string) (string, string, int) {
+		var out, errb bytes.Buffer
+		env := &cli.Env{Store: s, Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Now: time.Now,
+			Getenv: func(k string) string {
+				if k == "DOCKER_CONFIG" {
+					return "DOCKER_CONFIG"
+				}
+				return ""
+			}}
+		code := cli.Run(context.Background(), env, args)
+		return out.String(), errb.String(), code
+	}
+	if _, e, code := run("", "pull", "-q", R1+"/library/pulltest"); code != 0 {
+		t.Fatalf("pull: %s", e)
+	}
+	config := func(t *testing.T, golden string) {
+		b, err := s.Record(context.Background(), "config", "config.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(filepath.Join("testdata/registry", golden))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, w := string(b), hosts.Replace(string(want)); got != w {
+			t.Errorf("client config: got %q; want %q", got, w)
+		}
+	}
+	steps := []struct {
+		golden string
+		stdin  string
+		args   []string
+		config string // the client config golden to compare afterwards
+	}{
+		{"pull-auth-anonymous", "", []string{"pull", R3 + "/learner/private"}, ""},
+		{"logout-notloggedin", "", []string{"logout", R3}, ""},
+		{"login-wrong", "wrong\n", []string{"login", "-u", "learner", "--password-stdin", R3}, ""},
+		{"login", "s3cret\n", []string{"login", "-u", "learner", "--password-stdin", R3}, "login.config.json"},
+		{"pull-auth", "", []string{"pull", R3 + "/learner/private"}, ""},
+		{"push-auth", "", []string{"push", R3 + "/learner/app:latest"}, ""},
+		{"login-again", "s3cret\n", []string{"login", "-u", "learner", "--password-stdin", R3}, ""},
+		{"login-password-flag", "", []string{"login", "-u", "learner", "-p", "s3cret", R3}, ""},
+		{"logout", "", []string{"logout", R3}, "logout.config.json"},
+		{"login-password-flag-fresh", "", []string{"login", "-u", "learner", "-p", "s3cret", R3}, ""},
+		{"", "", []string{"logout", R3}, ""},
+		{"login-stdin-nouser", "s3cret\n", []string{"login", "--password-stdin", R3}, ""},
+		{"login-both", "s3cret\n", []string{"login", "-u", "learner", "-p", "s3cret", "--password-stdin", R3}, ""},
+		{"login-prompt", "learner\ns3cret\n", []string{"login", R3}, ""},
+		{"login-user-prompt", "s3cret\n", []string{"login", "-u", "learner", R3}, ""},
+		{"login-url", "s3cret\n", []string{"login", "-u", "learner", "--password-stdin", "http://" + R3 + "/"}, ""},
+		{"logout-url", "", []string{"logout", "http://" + R3 + "/"}, ""},
+		{"help-login", "", []string{"login", "--help"}, ""},
+		{"help-logout", "", []string{"logout", "--help"}, ""},
+	}
+	for i, st := range steps {
+		if st.golden == "" {
+			if _, e, code := run(st.stdin, st.args...); code != 0 {
+				t.Fatalf("docker %s: %s", strings.Join(st.args, " "), e)
+			}
+			continue
+		}
+		if st.golden == "push-auth" {
+			if _, e, code := run("", "tag", R1+"/library/pulltest", R3+"/learner/app:latest"); code != 0 {
+				t.Fatalf("tag: %s", e)
+			}
+		}
+		t.Run(fmt.Sprintf("%02d-%s", i, st.golden), func(t *testing.T) {
+			want := readRegistryGolden(t, st.golden, hosts)
+			want.stdout = pushDigestLine.ReplaceAllString(want.stdout, ours)
+			stdout, stderr, code := run(st.stdin, st.args...)
+			if code != want.exit {
+				t.Errorf("exit: got %d; want %d", code, want.exit)
+			}
+			if stderr != want.stderr {
+				t.Errorf("stderr: got %q; want %q", stderr, want.stderr)
+			}
+			compareProgress(t, stdout, want.stdout)
+			if st.config != "" {
+				config(t, st.config)
+			}
+		})
 	}
 }
