@@ -9,7 +9,10 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/layerlab/layerlab/core/proxy"
 )
 
 // serve runs `layerlab serve [--addr HOST:PORT]` until ctx is done.
@@ -17,6 +20,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("layerlab serve", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	addr := fl.String("addr", "127.0.0.1:8080", "`HOST:PORT` to listen on (port 0 picks a free port)")
+	var proxyOpts []proxy.Option
+	fl.Func("mirror", "send an upstream registry's proxied traffic elsewhere: `UPSTREAM=URL` (docker.io=http://127.0.0.1:5000); repeatable", func(v string) error {
+		up, u, ok := strings.Cut(v, "=")
+		if !ok {
+			return fmt.Errorf("want UPSTREAM=URL, got %q", v)
+		}
+		proxyOpts = append(proxyOpts, proxy.WithMirror(up, u))
+		return nil
+	})
+	fl.Func("allow", "add a registry `HOST` to the proxy's allowlist; repeatable", func(v string) error {
+		proxyOpts = append(proxyOpts, proxy.WithAllow(v))
+		return nil
+	})
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -37,12 +53,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
 		return 1
 	}
+	px, err := proxy.New(proxyOpts...)
+	if err != nil {
+		fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
+		return 125
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
 		return 1
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: withProxy(px, h), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "layerlab: serving the playground at %s\n", siteURL(ln.Addr()))
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -71,4 +92,16 @@ func siteURL(a net.Addr) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// withProxy sends /proxy/... to the registry proxy by a prefix check: a ServeMux pattern
+// would answer ".." paths with a redirect instead of the proxy's refusal.
+func withProxy(px http.Handler, site http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/proxy/") || r.URL.Path == "/proxy" {
+			px.ServeHTTP(w, r)
+			return
+		}
+		site.ServeHTTP(w, r)
+	})
 }
