@@ -20,6 +20,8 @@ var adapters = map[string][]string{
 	"store/layout": {"os", "syscall"},
 	// proxy adapts registries to browsers: the CORS proxy and its client RoundTripper.
 	"proxy": {"net", "net/http"},
+	// hub is the practice registry layerlab serve hosts (HTTP, its data directory).
+	"hub": {"net", "net/http", "os"},
 }
 
 func TestCoreImports(t *testing.T) {

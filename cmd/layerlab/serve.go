@@ -9,9 +9,12 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/layerlab/layerlab/core/hub"
 	"github.com/layerlab/layerlab/core/proxy"
 )
 
@@ -20,6 +23,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("layerlab serve", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	addr := fl.String("addr", "127.0.0.1:8080", "`HOST:PORT` to listen on (port 0 picks a free port)")
+	data := fl.String("data", "", "the practice hub's data `DIR` (default $LAYERLAB_HOME/serve)")
 	var proxyOpts []proxy.Option
 	fl.Func("mirror", "send an upstream registry's proxied traffic elsewhere: `UPSTREAM=URL` (docker.io=http://127.0.0.1:5000); repeatable", func(v string) error {
 		up, u, ok := strings.Cut(v, "=")
@@ -58,12 +62,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
 		return 125
 	}
+	if *data == "" {
+		home, err := defaultStoreDir(os.Getenv, os.UserHomeDir)
+		if err != nil {
+			fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
+			return 1
+		}
+		*data = filepath.Join(home, "serve")
+	}
+	hb, err := hub.New(*data)
+	if err != nil {
+		fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
+		return 1
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
 		return 1
 	}
-	srv := &http.Server{Handler: withProxy(px, h), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: withRegistries(px, hb, h), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "layerlab: serving the playground at %s\n", siteURL(ln.Addr()))
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -94,14 +111,19 @@ func siteURL(a net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port) + "/"
 }
 
-// withProxy sends /proxy/... to the registry proxy by a prefix check: a ServeMux pattern
-// would answer ".." paths with a redirect instead of the proxy's refusal.
-func withProxy(px http.Handler, site http.Handler) http.Handler {
+// withRegistries sends /proxy/... to the registry proxy and /v2/... and the token endpoint
+// to the practice hub, by prefix checks: a ServeMux pattern would answer ".." paths with a
+// redirect instead of the proxy's refusal.
+func withRegistries(px, hb http.Handler, site http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/proxy/") || r.URL.Path == "/proxy" {
+		p := r.URL.Path
+		switch {
+		case strings.HasPrefix(p, "/proxy/") || p == "/proxy":
 			px.ServeHTTP(w, r)
-			return
+		case strings.HasPrefix(p, "/v2/") || p == "/v2" || p == hub.TokenPath:
+			hb.ServeHTTP(w, r)
+		default:
+			site.ServeHTTP(w, r)
 		}
-		site.ServeHTTP(w, r)
 	})
 }

@@ -33,7 +33,7 @@ func TestServeProxiesDockerHubToMirror(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
 	go func() {
-		done <- serve(ctx, []string{"--addr", "127.0.0.1:0", "--mirror", "docker.io=http://" + reg.Host}, pw, io.Discard)
+		done <- serve(ctx, []string{"--addr", "127.0.0.1:0", "--mirror", "docker.io=http://" + reg.Host, "--data", t.TempDir()}, pw, io.Discard)
 		pw.Close()
 	}()
 	t.Cleanup(func() {

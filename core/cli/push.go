@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/distribution/reference"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -66,6 +68,11 @@ func runPush(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) er
 		opts = append(opts, registry.WithProgress(func(e registry.Event) { printPushEvent(out, e) }))
 		res, err := registry.Push(ctx, env.Store, t, e.Descriptor, opts...)
 		if err != nil {
+			// docker prints a push's registry refusal as the registry worded it
+			var ue *registry.UnauthorizedError
+			if errors.As(err, &ue) && strings.HasPrefix(ue.Detail, "denied:") {
+				return errors.New(ue.Detail)
+			}
 			return registryError(r, ref.Familiar(r), err)
 		}
 		fmt.Fprintf(out, "%s: digest: %s size: %d\n", t.TagStr(), res.Digest, res.Size)
