@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -59,10 +60,15 @@ func runPull(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) er
 		tagOrDigest = t.TagStr()
 	}
 	familiar := ref.Familiar(r)
-	res, err := registry.Pull(ctx, env.Store, r, func(registry.Resolved) {
+	res, err := registry.Pull(ctx, env.Store, r, func(v1.Hash) {
 		fmt.Fprintf(out, "%s: Pulling from %s\n", tagOrDigest, r.Context().RepositoryStr())
 	}, opts...)
 	if err != nil {
+		// docker prints errors from the pull's progress stream as they are
+		var nm *registry.NoMatchError
+		if errors.As(err, &nm) {
+			return errors.New(nm.Error())
+		}
 		return registryError(r, familiar, err)
 	}
 	fmt.Fprintf(out, "Digest: %s\n", res.Digest)

@@ -184,6 +184,8 @@ func TestRegistryGolden(t *testing.T) {
 		{"pull-digest", []string{"pull", digest}, true, nil},
 		{"pull-digest-uptodate", []string{"pull", digest}, false, nil},
 		{"pull-index", []string{"pull", R1 + "/library/multi:latest"}, false, nil},
+		{"pull-platform", []string{"pull", "--platform", "linux/arm64", R1 + "/library/multi:latest"}, false, nil},
+		{"pull-platform-missing", []string{"pull", "--platform", "linux/s390x", R1 + "/library/multi:latest"}, false, nil},
 		{"pull-notag", []string{"pull", R1 + "/library/pulltest:nosuchtag"}, false, nil},
 		{"pull-norepo", []string{"pull", R1 + "/library/nosuchrepo"}, false, nil},
 		{"pull-badref", []string{"pull", R1 + "/library/PullTest"}, false, nil},

@@ -102,16 +102,14 @@ type PullResult struct {
 var ErrManifestUnknown = errors.New("manifest unknown")
 
 // Pull fetches the image r names into s and names it r (a tag) or records it untagged with
-// its repository digest (a digest reference). resolved, if not nil, is called once the
-// manifest is known and before any layer is fetched.
-func Pull(ctx context.Context, s store.Store, r name.Reference, resolved func(Resolved), opts ...Option) (*PullResult, error) {
+// its repository digest (a digest reference). found, if not nil, is called with the digest r
+// resolves to as soon as the registry has answered, before a platform is chosen from an index
+// and before any layer is fetched (when docker prints "latest: Pulling from ...").
+func Pull(ctx context.Context, s store.Store, r name.Reference, found func(v1.Hash), opts ...Option) (*PullResult, error) {
 	o := makeOptions(ctx, 3, opts)
-	res, manifest, err := resolve(ctx, r, o)
+	res, manifest, err := resolve(ctx, r, o, found)
 	if err != nil {
 		return nil, fmt.Errorf("pulling %s: %w", ref.String(r), err)
-	}
-	if resolved != nil {
-		resolved(res)
 	}
 	if err := fetchImage(ctx, s, r, manifest, res.Manifest, o); err != nil {
 		return nil, fmt.Errorf("pulling %s: %w", ref.String(r), err)
@@ -124,10 +122,13 @@ func Pull(ctx context.Context, s store.Store, r name.Reference, resolved func(Re
 }
 
 // resolve fetches r's manifest, choosing the platform's image from an index.
-func resolve(ctx context.Context, r name.Reference, o *options) (Resolved, []byte, error) {
+func resolve(ctx context.Context, r name.Reference, o *options, found func(v1.Hash)) (Resolved, []byte, error) {
 	d, err := remote.Get(r, o.remote...)
 	if err != nil {
 		return Resolved{}, nil, wrapRemote(err)
+	}
+	if found != nil {
+		found(d.Digest)
 	}
 	res := Resolved{Digest: d.Digest}
 	switch d.MediaType {
@@ -138,7 +139,7 @@ func resolve(ctx context.Context, r name.Reference, o *options) (Resolved, []byt
 		}
 		child, ok := choose(idx.Manifests, o.platform)
 		if !ok {
-			return Resolved{}, nil, fmt.Errorf("no matching manifest for %s in the manifest list entries", platformString(o.platform))
+			return Resolved{}, nil, &NoMatchError{Platform: o.platform}
 		}
 		cd, err := remote.Get(r.Context().Digest(child.Digest.String()), o.remote...)
 		if err != nil {
@@ -181,6 +182,13 @@ func choose(ms []v1.Descriptor, want v1.Platform) (v1.Descriptor, bool) {
 		return m, true
 	}
 	return v1.Descriptor{}, false
+}
+
+// NoMatchError says an index has no image for the wanted platform.
+type NoMatchError struct{ Platform v1.Platform }
+
+func (e *NoMatchError) Error() string {
+	return fmt.Sprintf("no matching manifest for %s in the manifest list entries", platformString(e.Platform))
 }
 
 func platformString(p v1.Platform) string {

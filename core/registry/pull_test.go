@@ -105,14 +105,14 @@ func TestPullFromDistribution(t *testing.T) {
 	s := store.NewMemory()
 
 	rec := &recorder{}
-	var resolved registry.Resolved
-	res, err := registry.Pull(ctx, s, mustParse(t, reg.Host+"/library/pulltest"), func(r registry.Resolved) { resolved = r }, registry.WithProgress(rec.add))
+	var resolved v1.Hash
+	res, err := registry.Pull(ctx, s, mustParse(t, reg.Host+"/library/pulltest"), func(d v1.Hash) { resolved = d }, registry.WithProgress(rec.add))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := digest(t, testimage.PullTest())
-	if res.Digest != want || res.Manifest.Digest != want || resolved.Digest != want {
-		t.Errorf("got digest %s, manifest %s, resolved %s; want %s", res.Digest, res.Manifest.Digest, resolved.Digest, want)
+	if res.Digest != want || res.Manifest.Digest != want || resolved != want {
+		t.Errorf("got digest %s, manifest %s, resolved %s; want %s", res.Digest, res.Manifest.Digest, resolved, want)
 	}
 	if !res.Updated {
 		t.Errorf("first pull: got Updated false; want true")
