@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"reflect"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -72,7 +74,46 @@ func registryError(r name.Reference, familiar string, err error) error {
 		u := fmt.Sprintf("%s://%s/v2/%s/manifests/%s", r.Context().Scheme(), r.Context().RegistryStr(), r.Context().RepositoryStr(), r.Identifier())
 		return daemonErr("Head %q: no basic auth credentials", u)
 	}
+	if ue := lastURLError(err); ue != nil {
+		// go-containerregistry tries https, then http, for a loopback registry; docker
+		// reports the http attempt of an insecure registry
+		return daemonError{ue}
+	}
 	return daemonError{err}
+}
+
+// lastURLError is the last *url.Error in err's tree.
+func lastURLError(err error) *url.Error {
+	var found *url.Error
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		if ue, ok := e.(*url.Error); ok {
+			found = ue
+			return
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, x := range u.Unwrap() {
+				walk(x)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		default:
+			// go-containerregistry's ping joins its attempts in an unexported []error
+			if v := reflect.ValueOf(e); v.Kind() == reflect.Slice {
+				for i := 0; i < v.Len(); i++ {
+					if x, ok := v.Index(i).Interface().(error); ok {
+						walk(x)
+					}
+				}
+			}
+		}
+	}
+	walk(err)
+	return found
 }
 
 func init() {
