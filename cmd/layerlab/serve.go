@@ -9,8 +9,10 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +33,29 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return fmt.Errorf("want UPSTREAM=URL, got %q", v)
 		}
 		proxyOpts = append(proxyOpts, proxy.WithMirror(up, u))
+		return nil
+	})
+	fl.Func("rate", "proxy requests a second per client, `N[/BURST]` (default 20/200; 0 turns the limit off)", func(v string) error {
+		r, b, _ := strings.Cut(v, "/")
+		rate, err := strconv.ParseFloat(r, 64)
+		if err != nil {
+			return fmt.Errorf("want N or N/BURST, got %q", v)
+		}
+		burst := int(rate * 10)
+		if b != "" {
+			if burst, err = strconv.Atoi(b); err != nil {
+				return fmt.Errorf("want N or N/BURST, got %q", v)
+			}
+		}
+		proxyOpts = append(proxyOpts, proxy.WithRate(rate, burst))
+		return nil
+	})
+	fl.Func("trusted-proxy", "count proxy clients by X-Forwarded-For when the request comes from `CIDR`; repeatable", func(v string) error {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return err
+		}
+		proxyOpts = append(proxyOpts, proxy.WithTrustedProxies(p))
 		return nil
 	})
 	fl.Func("allow", "add a registry `HOST` to the proxy's allowlist; repeatable", func(v string) error {

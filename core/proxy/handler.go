@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -23,6 +24,8 @@ type Handler struct {
 	client      *http.Client
 	resolver    func(ctx context.Context, host string) ([]netip.Addr, error)
 	maxManifest int64
+	limit       *limiter
+	trusted     []netip.Prefix
 }
 
 // Option configures a Handler.
@@ -73,6 +76,7 @@ func New(opts ...Option) (*Handler, error) {
 		mirrors:     map[string]*url.URL{},
 		mirrorIPs:   map[netip.AddrPort]bool{},
 		maxManifest: 4 << 20,
+		limit:       &limiter{rate: 20, burst: 200, buckets: map[string]*bucket{}, now: time.Now},
 		resolver: func(ctx context.Context, host string) ([]netip.Addr, error) {
 			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 		},
@@ -219,6 +223,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.EscapedPath()
 	if r.URL.RawPath != "" {
 		raw = r.URL.RawPath
+	}
+	if ok, wait := h.limit.take(h.clientOf(r)); !ok {
+		w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
+		fail(w, http.StatusTooManyRequests, "too many requests from this address; try again later")
+		return
 	}
 	host, path, rf := splitProxyPath(raw)
 	if rf != nil {

@@ -273,3 +273,38 @@ func TestTransportMapsHosts(t *testing.T) {
 type rtFunc func(*http.Request) (*http.Response, error)
 
 func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestProxyRateLimitsPerClient(t *testing.T) {
+	h, err := proxy.New(proxy.WithRate(0.5, 2), proxy.WithTrustedProxies(netip.MustParsePrefix("127.0.0.0/8")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, h)
+	get := func(xff string) *http.Response {
+		req, _ := http.NewRequest("GET", srv.URL+"/proxy/evil.example/v2/", nil)
+		if xff != "" {
+			req.Header.Set("X-Forwarded-For", xff)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	// Refusals count too: two requests pass the limiter (and are refused as not allowlisted).
+	for i, want := range []int{403, 403, 429} {
+		if got := get("203.0.113.7").StatusCode; got != want {
+			t.Errorf("request %d: got %d; want %d", i, got, want)
+		}
+	}
+	resp := get("203.0.113.7")
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "2" {
+		t.Errorf("got %d, Retry-After %q; want 429 and 2", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	// Another client behind the same trusted proxy has its own budget.
+	if got := get("198.51.100.9").StatusCode; got != 403 {
+		t.Errorf("second client: got %d; want 403 (not limited)", got)
+	}
+}
