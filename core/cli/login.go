@@ -88,7 +88,12 @@ func runLogin(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) e
 		server = args[0]
 	}
 	host := serverHost(server)
-	if err := registry.CheckLogin(ctx, host, user, password, transportOption()); err != nil {
+	check := transportOption()
+	if host == "index.docker.io" && HubOptions != nil {
+		// Docker Hub logins are practice hub accounts
+		check = registry.WithRemote(HubOptions()...)
+	}
+	if err := registry.CheckLogin(ctx, host, user, password, check); err != nil {
 		var ue *registry.UnauthorizedError
 		if errors.As(err, &ue) {
 			reg, _ := name.NewRegistry(host)

@@ -43,26 +43,45 @@ func runPull(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) er
 	if reference.IsNameOnly(named) {
 		fmt.Fprintln(out, "Using default tag: latest")
 	}
-	opts, err := remoteOptions(ctx, env)
-	if err != nil {
-		return err
-	}
+	var extra []registry.Option
 	if p, _ := fs.GetString("platform"); p != "" {
 		pl, err := v1.ParsePlatform(p)
 		if err != nil {
 			return fmt.Errorf("invalid platform %q: %w", p, err)
 		}
-		opts = append(opts, registry.WithPlatform(*pl))
+		extra = append(extra, registry.WithPlatform(*pl))
 	}
-	opts = append(opts, registry.WithProgress(func(e registry.Event) { printPullEvent(out, e) }))
+	extra = append(extra, registry.WithProgress(func(e registry.Event) { printPullEvent(out, e) }))
+	opts, err := remoteOptions(ctx, env)
+	if err != nil {
+		return err
+	}
+	opts = append(opts, extra...)
 	tagOrDigest := ref.String(r)
 	if t, ok := r.(name.Tag); ok {
 		tagOrDigest = t.TagStr()
 	}
 	familiar := ref.Familiar(r)
-	res, err := registry.Pull(ctx, env.Store, r, func(v1.Hash) {
+	found := func(v1.Hash) {
 		fmt.Fprintf(out, "%s: Pulling from %s\n", tagOrDigest, r.Context().RepositoryStr())
-	}, opts...)
+	}
+	var res *registry.PullResult
+	var nf *registry.NotFoundError
+	if isDockerHub(r) && HubOptions != nil {
+		// the practice hub first: what learners pushed there is what they pull
+		hopts, err := hubOptions(ctx, env)
+		if err != nil {
+			return err
+		}
+		hopts = append(hopts, extra...)
+		res, err = registry.Pull(ctx, env.Store, r, found, hopts...)
+		if err != nil && !errors.As(err, &nf) {
+			return registryError(r, familiar, err)
+		}
+	}
+	if res == nil {
+		res, err = registry.Pull(ctx, env.Store, r, found, opts...)
+	}
 	if err != nil {
 		// docker prints errors from the pull's progress stream as they are
 		var nm *registry.NoMatchError

@@ -19,6 +19,22 @@ import (
 // nil means go-containerregistry's defaults, which reach loopback registries over plain http.
 var RemoteOptions func() []remote.Option
 
+// HubOptions, when set, reaches the practice hub (`layerlab serve`): docker.io names are
+// pushed there, never to Docker Hub, and pulled from there when it holds them. The
+// transport is expected to map Docker Hub's hosts onto the hub (proxy.HostMap).
+var HubOptions func() []remote.Option
+
+func isDockerHub(r name.Reference) bool { return r.Context().RegistryStr() == name.DefaultRegistry }
+
+// hubOptions are remoteOptions for the practice hub.
+func hubOptions(ctx context.Context, env *Env) ([]registry.Option, error) {
+	cfg, err := loadConfig(ctx, env.Store)
+	if err != nil {
+		return nil, err
+	}
+	return []registry.Option{registry.WithRemote(HubOptions()...), registry.WithRemote(remote.WithAuthFromKeychain(cfg.Keychain()))}, nil
+}
+
 // The client config (Docker's ~/.docker/config.json) lives in the store as this record.
 const (
 	configKind = "config"

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -115,7 +116,7 @@ func setCORS(w http.ResponseWriter) {
 	hd := w.Header()
 	hd.Set("Access-Control-Allow-Origin", "*")
 	hd.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
-	hd.Set("Access-Control-Allow-Headers", "Authorization, Accept, Content-Type, Content-Length, Content-Range, Range")
+	hd.Set("Access-Control-Allow-Headers", "Authorization, Accept, Content-Type, Content-Length, Content-Range, Range, "+RegistryHeader)
 	hd.Set("Access-Control-Expose-Headers", "Docker-Content-Digest, WWW-Authenticate, Location, Link, Content-Range, Range, Docker-Upload-UUID, Content-Length")
 }
 
@@ -157,14 +158,28 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, `{"errors":[{"code":%q,"message":%q,"detail":null}]}`+"\n", code, msg)
 }
 
-// realm is the token endpoint as the client reached the hub.
+// realm is the token endpoint as the client addressed the hub: on the registry host it
+// meant (a docker.io name mapped here says so in RegistryHeader), so the client's own
+// transport brings the token request back here.
 func realm(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host + TokenPath
+	host := r.Host
+	if h := r.Header.Get(RegistryHeader); h != "" {
+		sch, hh, _ := strings.Cut(h, "://")
+		if (sch == "http" || sch == "https") && hostShape.MatchString(hh) {
+			scheme, host = sch, hh
+		}
+	}
+	return scheme + "://" + host + TokenPath
 }
+
+// RegistryHeader is core/proxy.RegistryHeader (the hub does not import the proxy).
+const RegistryHeader = "X-Layerlab-Registry"
+
+var hostShape = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{1,5})?$`)
 
 // required names the repository a request touches and the action it needs.
 func required(r *http.Request) (repo, action string) {

@@ -36,7 +36,12 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	u.RawQuery = r.URL.RawQuery
 	out.URL = &u
 	out.Host = u.Host
-	return t.next().RoundTrip(out)
+	resp, err := t.next().RoundTrip(out)
+	if err != nil {
+		return nil, err
+	}
+	resp.Request = r // relative Links resolve against the registry, not the proxy
+	return resp, nil
 }
 
 func (t *Transport) next() http.RoundTripper {
