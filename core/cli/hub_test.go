@@ -31,7 +31,7 @@ func TestDockerHubNamesUseThePracticeHub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := hub.New(t.TempDir())
+	h, err := hub.New(t.TempDir(), hub.WithBcryptCost(4))
 	if err != nil {
 		t.Fatal(err)
 	}

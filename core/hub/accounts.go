@@ -23,10 +23,11 @@ type accounts struct {
 	mu   sync.Mutex
 	path string
 	m    map[string]string
+	cost int
 }
 
 func openAccounts(dir string) (*accounts, error) {
-	a := &accounts{path: filepath.Join(dir, "accounts.json"), m: map[string]string{}}
+	a := &accounts{path: filepath.Join(dir, "accounts.json"), m: map[string]string{}, cost: bcrypt.DefaultCost}
 	b, err := os.ReadFile(a.path)
 	if errors.Is(err, os.ErrNotExist) {
 		return a, nil
@@ -41,11 +42,13 @@ func openAccounts(dir string) (*accounts, error) {
 }
 
 // check verifies user's password; an unknown user is created if create allows it.
-// It returns whether the account was created.
+// It returns whether the account was created. Hashes are compared outside the lock: a
+// bcrypt comparison is slow on purpose and must not hold up other logins.
 func (a *accounts) check(user, password string, create func() bool) (bool, error) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if h, ok := a.m[user]; ok {
+	h, ok := a.m[user]
+	a.mu.Unlock()
+	if ok {
 		if bcrypt.CompareHashAndPassword([]byte(h), []byte(password)) != nil {
 			return false, ErrBadCredentials
 		}
@@ -60,16 +63,26 @@ func (a *accounts) check(user, password string, create func() bool) (bool, error
 	if !create() {
 		return false, errTooManyAccounts
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	nh, err := bcrypt.GenerateFromPassword([]byte(password), a.cost)
 	if err != nil {
 		return false, err
 	}
-	a.m[user] = string(h)
-	if err := a.save(); err != nil {
-		delete(a.m, user)
-		return false, err
+	a.mu.Lock()
+	if existing, taken := a.m[user]; taken {
+		// created concurrently: the password must match that account
+		a.mu.Unlock()
+		if bcrypt.CompareHashAndPassword([]byte(existing), []byte(password)) != nil {
+			return false, ErrBadCredentials
+		}
+		return false, nil
 	}
-	return true, nil
+	a.m[user] = string(nh)
+	err = a.save()
+	if err != nil {
+		delete(a.m, user)
+	}
+	a.mu.Unlock()
+	return err == nil, err
 }
 
 var errTooManyAccounts = errors.New("too many new accounts from this address; try again later")

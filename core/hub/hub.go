@@ -45,6 +45,9 @@ func WithClock(now func() time.Time) Option { return func(h *Hub) { h.now = now 
 // WithAccountLimit allows n new accounts per client address per hour (default 10).
 func WithAccountLimit(n int) Option { return func(h *Hub) { h.limiter.max = n } }
 
+// WithBcryptCost sets the bcrypt cost for new accounts (tests use bcrypt.MinCost).
+func WithBcryptCost(n int) Option { return func(h *Hub) { h.accounts.cost = n } }
+
 // New opens (creating) the hub's data directory: blobs under DIR/blobs, accounts in
 // DIR/accounts.json. Manifests are kept in memory for now.
 func New(dir string, opts ...Option) (*Hub, error) {

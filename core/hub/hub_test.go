@@ -21,7 +21,7 @@ import (
 func TestHubAccountsTokensAndPushScope(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	h, err := hub.New(dir, hub.WithAccountLimit(2))
+	h, err := hub.New(dir, hub.WithAccountLimit(2), hub.WithBcryptCost(4))
 	if err != nil {
 		t.Fatal(err)
 	}
