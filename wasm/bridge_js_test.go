@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall/js"
 	"testing"
+	"time"
 
 	"github.com/layerlab/layerlab/core/store"
 )
@@ -31,14 +32,16 @@ func await(p js.Value) (js.Value, error) {
 	return s.v, s.err
 }
 
-func newGlobal(t *testing.T, open func(context.Context) (store.Store, error)) js.Value {
+func newGlobal(t *testing.T, open opener) js.Value {
 	t.Helper()
 	g := js.Global().Get("Object").New()
 	install(g, open)
 	return g.Get("layerlab")
 }
 
-func memory(context.Context) (store.Store, error) { return store.NewMemory(), nil }
+func memory(context.Context, func(string, map[string]any)) (*session, error) {
+	return &session{store: store.NewMemory(), files: newMemFiles(), now: time.Now}, nil
+}
 
 func TestBridgeExec(t *testing.T) {
 	ll := newGlobal(t, memory)
@@ -58,7 +61,12 @@ func TestBridgeExec(t *testing.T) {
 		{"non-zero resolves", []any{"ls"}, 127, "", "ls: command not found (this playground runs docker commands, e.g. docker images)\n", ""},
 		{"not a string", []any{42}, 0, "", "", "layerlab.exec: the command line must be a string"},
 		{"no argument", nil, 0, "", "", "layerlab.exec: the command line must be a string"},
-		{"bad stdin", []any{"docker images", map[string]any{"stdin": 1}}, 0, "", "", "layerlab.exec: opts.stdin must be a string"},
+		{"bad stdin", []any{"docker images", map[string]any{"stdin": 1}}, 0, "", "", "layerlab.exec: opts.stdin must be a string or a Uint8Array"},
+		{"bad options", []any{"docker images", "tty"}, 0, "", "", "layerlab.exec: the options must be an object"},
+		{"bad onOutput", []any{"docker images", map[string]any{"onOutput": "x"}}, 0, "", "", "layerlab.exec: opts.onOutput must be a function"},
+		{"bad signal", []any{"docker images", map[string]any{"signal": true}}, 0, "", "", "layerlab.exec: opts.signal must be an AbortSignal"},
+		{"bad tty", []any{"docker images", map[string]any{"tty": "yes"}}, 0, "", "", "layerlab.exec: opts.tty must be a boolean"},
+		{"tty", []any{"docker images", map[string]any{"tty": true}}, 0, "REPOSITORY   TAG       IMAGE ID   CREATED   SIZE\n", "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -90,7 +98,9 @@ func TestBridgeExec(t *testing.T) {
 }
 
 func TestBridgeStoreOpenFailure(t *testing.T) {
-	ll := newGlobal(t, func(context.Context) (store.Store, error) { return nil, errors.New("quota exceeded") })
+	ll := newGlobal(t, func(context.Context, func(string, map[string]any)) (*session, error) {
+		return nil, errors.New("quota exceeded")
+	})
 	const want = "opening the image store: quota exceeded"
 	if _, err := await(ll.Get("ready")); err == nil || err.Error() != want {
 		t.Errorf("ready: %v; want rejection %q", err, want)

@@ -1,15 +1,22 @@
 // Command wasm is the browser's entry to the core, built with GOOS=js GOARCH=wasm. It is a
 // thin bridge: it installs one global namespace, globalThis.layerlab (a page or a Web Worker),
 // whose functions decode their JavaScript arguments, call core in a goroutine and return a
-// Promise; a panic becomes a rejected Promise with its message.
+// Promise; a panic becomes a rejected Promise with its message. docs/api.md documents the API:
 //
-//	layerlab.ready                      // Promise: resolved once the core is loaded and the store open
-//	layerlab.exec(line, {stdin})        // Promise of {exitCode, stdout, stderr}
+//	layerlab.ready                                    // resolved once the store is open
+//	layerlab.exec(line, {onOutput, stdin, signal, tty}) // {exitCode, stdout, stderr}
+//	layerlab.writeFile(path, data) / readFile(path)   // workspace files (string | Uint8Array)
+//	layerlab.readDir(path) / mkdir(path) / remove(path)
+//	layerlab.storage()                                // {usage, quota, persisted}
+//	layerlab.on(event, handler)                       // "images", "files"; resolves to off()
 //
-// exec runs one docker command line ("docker images -q"); a non-zero exit resolves, only a
-// bridge failure rejects. The store is in memory for now (IndexedDB is the next step).
+// The images, the workspace (/workspace) and the home (/root) live in IndexedDB (package
+// idbstore), so everything persists across reloads and is shared by the origin's tabs. On the
+// page the wasm runs in a Web Worker (web/src/worker.js); the page's layerlab is a proxy with
+// the same API (web/src/core.js).
 //
 // It owns the JavaScript boundary and must not hold docker logic: commands are core/cli's.
-// Everything that does not touch syscall/js (line splitting, running a line, in-memory files)
-// is plain Go in exec.go and files.go, tested natively; main_js.go is the glue.
+// Everything that does not touch syscall/js (line splitting, running a line, output
+// streaming, in-memory files) is plain Go in exec.go, stream.go and files.go, tested
+// natively; main_js.go is the glue.
 package main

@@ -1,10 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,44 +14,73 @@ import (
 	"github.com/layerlab/layerlab/core/store"
 )
 
-// result is what exec resolves to.
-type result struct {
-	ExitCode int
-	Stdout   string
-	Stderr   string
+// workspace is the filesystem commands and the page share: cli.Files for commands, whole-file
+// reads and writes for layerlab.readFile / writeFile. idbstore.Workspace is the browser's;
+// memFiles stands in for it in native tests.
+type workspace interface {
+	cli.Files
+	ReadFile(ctx context.Context, name string) ([]byte, error)
+	WriteFile(ctx context.Context, name string, data []byte) error
 }
 
 // session is the core one page talks to: the store and the files commands name.
 type session struct {
 	store store.Store
-	files cli.Files
+	files workspace
 	now   func() time.Time
 }
 
-// execLine runs one command line. Only "docker ..." lines exist until the shell arrives;
-// anything else is answered the way a shell answers an unknown command.
-func (s *session) execLine(ctx context.Context, line, stdin string) result {
+// execLine runs one command line, writing its output to stdout and stderr as it comes, and
+// returns its exit code. Only "docker ..." lines and the sleep builtin exist until the shell
+// arrives; anything else is answered the way a shell answers an unknown command.
+func (s *session) execLine(ctx context.Context, line string, stdin io.Reader, stdout, stderr io.Writer) int {
 	words, err := splitLine(line)
 	if err != nil {
-		return result{ExitCode: 2, Stderr: "layerlab: " + err.Error() + "\n"}
+		fmt.Fprintf(stderr, "layerlab: %v\n", err)
+		return 2
 	}
 	if len(words) == 0 {
-		return result{}
+		return 0
 	}
-	if words[0] != "docker" {
-		return result{ExitCode: 127, Stderr: words[0] + ": command not found (this playground runs docker commands, e.g. docker images)\n"}
+	switch words[0] {
+	case "docker":
+	case "sleep":
+		return sleep(ctx, words[1:], stderr)
+	default:
+		fmt.Fprintf(stderr, "%s: command not found (this playground runs docker commands, e.g. docker images)\n", words[0])
+		return 127
 	}
-	var stdout, stderr bytes.Buffer
 	env := &cli.Env{
 		Store:  s.store,
-		Stdin:  strings.NewReader(stdin),
-		Stdout: &stdout,
-		Stderr: &stderr,
+		Stdin:  stdin,
+		Stdout: stdout,
+		Stderr: stderr,
 		Files:  s.files,
 		Now:    s.now,
 	}
-	code := cli.Run(ctx, env, words[1:])
-	return result{ExitCode: code, Stdout: stdout.String(), Stderr: stderr.String()}
+	return cli.Run(ctx, env, words[1:])
+}
+
+// sleep is the shell's sleep (whole and fractional seconds): the command a learner, or a
+// test, cancels with Ctrl-C.
+func sleep(ctx context.Context, args []string, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "sleep: usage: sleep SECONDS")
+		return 1
+	}
+	secs, err := strconv.ParseFloat(args[0], 64)
+	if err != nil || secs < 0 || math.IsInf(secs, 0) || math.IsNaN(secs) {
+		fmt.Fprintf(stderr, "sleep: invalid time interval '%s'\n", args[0])
+		return 1
+	}
+	t := time.NewTimer(time.Duration(secs * float64(time.Second)))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return 0
+	case <-ctx.Done():
+		return 130
+	}
 }
 
 // splitLine splits a command line into words as a POSIX shell does for plain words: blanks

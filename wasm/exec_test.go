@@ -91,18 +91,22 @@ func TestExecLine(t *testing.T) {
 		{"images", "docker images", 0, "REPOSITORY   TAG       IMAGE ID   CREATED   SIZE\n", ""},
 		{"not docker", "ls -l", 127, "", "ls: command not found (this playground runs docker commands, e.g. docker images)\n"},
 		{"bad quoting", "docker 'images", 2, "", "layerlab: unterminated ' quote in the command line\n"},
+		{"sleep", "sleep 0.01", 0, "", ""},
+		{"sleep usage", "sleep", 1, "", "sleep: usage: sleep SECONDS\n"},
+		{"sleep bad", "sleep soon", 1, "", "sleep: invalid time interval 'soon'\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := s.execLine(context.Background(), tc.line, "")
-			if r.ExitCode != tc.wantCode {
-				t.Errorf("exit code = %d; want %d (stderr %q)", r.ExitCode, tc.wantCode, r.Stderr)
+			var stdout, stderr strings.Builder
+			code := s.execLine(context.Background(), tc.line, strings.NewReader(""), &stdout, &stderr)
+			if code != tc.wantCode {
+				t.Errorf("exit code = %d; want %d (stderr %q)", code, tc.wantCode, stderr.String())
 			}
-			if !strings.HasPrefix(r.Stdout, tc.wantStdout) || (tc.wantStdout == "" && r.Stdout != "") {
-				t.Errorf("stdout = %q; want %q", r.Stdout, tc.wantStdout)
+			if got := stdout.String(); !strings.HasPrefix(got, tc.wantStdout) || (tc.wantStdout == "" && got != "") {
+				t.Errorf("stdout = %q; want %q", got, tc.wantStdout)
 			}
-			if r.Stderr != tc.wantStderr {
-				t.Errorf("stderr = %q; want %q", r.Stderr, tc.wantStderr)
+			if got := stderr.String(); got != tc.wantStderr {
+				t.Errorf("stderr = %q; want %q", got, tc.wantStderr)
 			}
 		})
 	}
@@ -127,5 +131,16 @@ func TestMemFiles(t *testing.T) {
 	f.ReadAt(b, 3)
 	if f.Size() != 8 || string(b) != "bytes"[:3] {
 		t.Errorf("size %d, ReadAt %q; want 8, %q", f.Size(), b, "byt")
+	}
+}
+
+func TestSleepCanceled(t *testing.T) {
+	s := &session{store: store.NewMemory(), files: newMemFiles(), now: time.Now}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	start := time.Now()
+	code := s.execLine(ctx, "sleep 60", strings.NewReader(""), io.Discard, io.Discard)
+	if code != 130 || time.Since(start) > 10*time.Second {
+		t.Errorf("canceled sleep: exit %d after %v; want 130 at once", code, time.Since(start))
 	}
 }

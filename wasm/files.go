@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"sync"
 
@@ -9,13 +10,13 @@ import (
 )
 
 // memFiles is cli.Files in memory: what `docker save -o x.tar` writes, `docker load -i x.tar`
-// can read back in the same page. The workspace in IndexedDB replaces it.
+// can read back in the same page. The browser uses idbstore.Workspace; native tests use this.
 type memFiles struct {
 	mu    sync.Mutex
 	files map[string][]byte
 }
 
-var _ cli.Files = (*memFiles)(nil)
+var _ workspace = (*memFiles)(nil)
 
 func newMemFiles() *memFiles { return &memFiles{files: map[string][]byte{}} }
 
@@ -50,5 +51,22 @@ func (w *memWriter) Close() error {
 	w.m.mu.Lock()
 	w.m.files[w.name] = bytes.Clone(w.buf.Bytes())
 	w.m.mu.Unlock()
+	return nil
+}
+
+func (m *memFiles) ReadFile(ctx context.Context, name string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.files[name]
+	if !ok {
+		return nil, pathError("open", name, errNoFile)
+	}
+	return bytes.Clone(b), nil
+}
+
+func (m *memFiles) WriteFile(ctx context.Context, name string, data []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.files[name] = bytes.Clone(data)
 	return nil
 }

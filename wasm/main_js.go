@@ -3,61 +3,407 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"sync"
 	"syscall/js"
 	"time"
 
-	"github.com/layerlab/layerlab/core/store"
+	"github.com/layerlab/layerlab/wasm/idbstore"
 )
 
+// dbName is the IndexedDB database the page keeps everything in.
+const dbName = "layerlab"
+
 func main() {
-	install(js.Global(), func(context.Context) (store.Store, error) { return store.NewMemory(), nil })
+	install(js.Global(), openBrowser(dbName))
 	select {} // the exported functions run on; returning would end the program
 }
 
-// install sets global.layerlab. open opens the store; ready resolves when it has.
-func install(global js.Value, open func(context.Context) (store.Store, error)) {
+// opener opens what a session needs; emit sends an event to layerlab.on's handlers.
+type opener func(ctx context.Context, emit func(event string, detail map[string]any)) (*session, error)
+
+// openBrowser opens the store and the workspace in the IndexedDB database name, and asks the
+// browser to keep it (navigator.storage.persist()).
+func openBrowser(name string) opener {
+	return func(ctx context.Context, emit func(string, map[string]any)) (*session, error) {
+		d, err := idbstore.OpenDB(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		// Best effort: a browser that says no still stores, it may just evict under pressure.
+		go idbstore.Persist(context.Background())
+		st := d.Store()
+		st.OnIndex(func() { emit("images", nil) })
+		ws := d.Workspace()
+		ws.OnChange(func(p string) { emit("files", map[string]any{"path": p}) })
+		return &session{store: st, files: ws, now: time.Now}, nil
+	}
+}
+
+// folders is what the browser's workspace adds to workspace: the file panel's operations.
+type folders interface {
+	ReadDir(ctx context.Context, name string) ([]idbstore.FileInfo, error)
+	Mkdir(ctx context.Context, name string) error
+	Remove(ctx context.Context, name string) error
+}
+
+// install sets global.layerlab. open opens the session; ready resolves when it has.
+func install(global js.Value, open opener) {
 	var (
 		opened  = make(chan struct{})
 		sess    *session
 		openErr error
 	)
 	api := js.Global().Get("Object").New()
+	ev := newEvents()
+
+	// session waits for ready; every function but on/off needs it.
+	session := func() (*session, error) {
+		<-opened
+		return sess, openErr
+	}
 	api.Set("ready", newPromise(func() (js.Value, error) {
 		defer close(opened)
-		st, err := open(context.Background())
+		s, err := open(context.Background(), ev.emit)
 		if err != nil {
 			openErr = fmt.Errorf("opening the image store: %w", err)
 			return js.Undefined(), openErr
 		}
-		sess = &session{store: st, files: newMemFiles(), now: time.Now}
+		sess = s
 		return js.Undefined(), nil
 	}))
-	api.Set("exec", js.FuncOf(func(this js.Value, args []js.Value) any {
-		return newPromise(func() (js.Value, error) {
-			if len(args) < 1 || args[0].Type() != js.TypeString {
-				return js.Undefined(), errors.New("layerlab.exec: the command line must be a string")
-			}
-			line := args[0].String()
-			stdin := ""
-			if len(args) > 1 && args[1].Type() == js.TypeObject {
-				if v := args[1].Get("stdin"); v.Type() == js.TypeString {
-					stdin = v.String()
-				} else if !v.IsUndefined() && !v.IsNull() {
-					return js.Undefined(), errors.New("layerlab.exec: opts.stdin must be a string")
-				}
-			}
-			<-opened
-			if openErr != nil {
-				return js.Undefined(), openErr
-			}
-			r := sess.execLine(context.Background(), line, stdin)
-			return js.ValueOf(map[string]any{"exitCode": r.ExitCode, "stdout": r.Stdout, "stderr": r.Stderr}), nil
+
+	export(api, "exec", func(args []js.Value) (js.Value, error) {
+		if len(args) < 1 || args[0].Type() != js.TypeString {
+			return js.Undefined(), errors.New("layerlab.exec: the command line must be a string")
+		}
+		o, err := execOptions(args[1:])
+		if err != nil {
+			return js.Undefined(), err
+		}
+		s, err := session()
+		if err != nil {
+			return js.Undefined(), err
+		}
+		return s.exec(args[0].String(), o)
+	})
+	export(api, "writeFile", func(args []js.Value) (js.Value, error) {
+		name, err := pathArg("writeFile", args)
+		if err != nil {
+			return js.Undefined(), err
+		}
+		var data []byte
+		switch {
+		case len(args) > 1 && args[1].Type() == js.TypeString:
+			data = []byte(args[1].String())
+		case len(args) > 1 && args[1].InstanceOf(js.Global().Get("Uint8Array")):
+			data = make([]byte, args[1].Get("length").Int())
+			js.CopyBytesToGo(data, args[1])
+		default:
+			return js.Undefined(), errors.New("layerlab.writeFile: data must be a string or a Uint8Array")
+		}
+		s, err := session()
+		if err != nil {
+			return js.Undefined(), err
+		}
+		return js.Undefined(), s.files.WriteFile(context.Background(), name, data)
+	})
+	export(api, "readFile", func(args []js.Value) (js.Value, error) {
+		name, err := pathArg("readFile", args)
+		if err != nil {
+			return js.Undefined(), err
+		}
+		s, err := session()
+		if err != nil {
+			return js.Undefined(), err
+		}
+		b, err := s.files.ReadFile(context.Background(), name)
+		if err != nil {
+			return js.Undefined(), err
+		}
+		a := js.Global().Get("Uint8Array").New(len(b))
+		js.CopyBytesToJS(a, b)
+		return a, nil
+	})
+	export(api, "readDir", func(args []js.Value) (js.Value, error) {
+		name, err := pathArg("readDir", args)
+		if err != nil {
+			return js.Undefined(), err
+		}
+		f, err := foldersOf(session)
+		if err != nil {
+			return js.Undefined(), err
+		}
+		fis, err := f.ReadDir(context.Background(), name)
+		if err != nil {
+			return js.Undefined(), err
+		}
+		out := make([]any, len(fis))
+		for i, fi := range fis {
+			out[i] = map[string]any{"name": fi.Name(), "path": fi.Path, "dir": fi.Dir, "size": float64(fi.Size), "mtime": float64(fi.ModTime.UnixMilli())}
+		}
+		return js.ValueOf(out), nil
+	})
+	export(api, "mkdir", func(args []js.Value) (js.Value, error) {
+		name, err := pathArg("mkdir", args)
+		if err != nil {
+			return js.Undefined(), err
+		}
+		f, err := foldersOf(session)
+		if err != nil {
+			return js.Undefined(), err
+		}
+		return js.Undefined(), f.Mkdir(context.Background(), name)
+	})
+	export(api, "remove", func(args []js.Value) (js.Value, error) {
+		name, err := pathArg("remove", args)
+		if err != nil {
+			return js.Undefined(), err
+		}
+		f, err := foldersOf(session)
+		if err != nil {
+			return js.Undefined(), err
+		}
+		return js.Undefined(), f.Remove(context.Background(), name)
+	})
+	export(api, "storage", func(args []js.Value) (js.Value, error) {
+		usage, quota, err := idbstore.Estimate(context.Background())
+		if err != nil {
+			return js.Undefined(), err
+		}
+		persisted := false
+		if p := js.Global().Get("navigator").Get("storage").Get("persisted"); p.Type() == js.TypeFunction {
+			v, err := idbstore.Await(context.Background(), js.Global().Get("navigator").Get("storage").Call("persisted"))
+			persisted = err == nil && v.Truthy()
+		}
+		return js.ValueOf(map[string]any{"usage": float64(usage), "quota": float64(quota), "persisted": persisted}), nil
+	})
+	export(api, "on", func(args []js.Value) (js.Value, error) {
+		if len(args) < 2 || args[0].Type() != js.TypeString || args[1].Type() != js.TypeFunction {
+			return js.Undefined(), errors.New("layerlab.on: want an event name and a handler function")
+		}
+		event, handler := args[0].String(), args[1]
+		if !knownEvents[event] {
+			return js.Undefined(), fmt.Errorf("layerlab.on: unknown event %q (known: images, files)", event)
+		}
+		ev.on(event, handler)
+		var off js.Func
+		off = js.FuncOf(func(this js.Value, _ []js.Value) any {
+			ev.off(event, handler)
+			off.Release()
+			return js.Global().Get("Promise").Call("resolve")
 		})
-	}))
+		return off.Value, nil
+	})
 	global.Set("layerlab", api)
+}
+
+func foldersOf(session func() (*session, error)) (folders, error) {
+	s, err := session()
+	if err != nil {
+		return nil, err
+	}
+	f, ok := s.files.(folders)
+	if !ok {
+		return nil, errors.New("this workspace has no folders")
+	}
+	return f, nil
+}
+
+func pathArg(fn string, args []js.Value) (string, error) {
+	if len(args) < 1 || args[0].Type() != js.TypeString {
+		return "", fmt.Errorf("layerlab.%s: the path must be a string", fn)
+	}
+	return args[0].String(), nil
+}
+
+// export sets api[name] to a function returning a Promise settled by fn, run in a goroutine.
+func export(api js.Value, name string, fn func(args []js.Value) (js.Value, error)) {
+	api.Set(name, js.FuncOf(func(this js.Value, args []js.Value) any {
+		return newPromise(func() (js.Value, error) { return fn(args) })
+	}))
+}
+
+// options are layerlab.exec's second argument.
+type options struct {
+	onOutput js.Value // function(chunk, "stdout"|"stderr"), or undefined
+	stdin    []byte
+	signal   js.Value // AbortSignal, or undefined
+	tty      bool
+}
+
+func execOptions(args []js.Value) (options, error) {
+	o := options{onOutput: js.Undefined(), signal: js.Undefined()}
+	if len(args) == 0 || args[0].IsUndefined() || args[0].IsNull() {
+		return o, nil
+	}
+	opts := args[0]
+	if opts.Type() != js.TypeObject {
+		return o, errors.New("layerlab.exec: the options must be an object")
+	}
+	set := func(v js.Value) bool { return !v.IsUndefined() && !v.IsNull() }
+	if v := opts.Get("onOutput"); set(v) {
+		if v.Type() != js.TypeFunction {
+			return o, errors.New("layerlab.exec: opts.onOutput must be a function")
+		}
+		o.onOutput = v
+	}
+	if v := opts.Get("stdin"); set(v) {
+		switch {
+		case v.Type() == js.TypeString:
+			o.stdin = []byte(v.String())
+		case v.InstanceOf(js.Global().Get("Uint8Array")):
+			o.stdin = make([]byte, v.Get("length").Int())
+			js.CopyBytesToGo(o.stdin, v)
+		default:
+			return o, errors.New("layerlab.exec: opts.stdin must be a string or a Uint8Array")
+		}
+	}
+	if v := opts.Get("signal"); set(v) {
+		if as := js.Global().Get("AbortSignal"); as.IsUndefined() || !v.InstanceOf(as) {
+			return o, errors.New("layerlab.exec: opts.signal must be an AbortSignal")
+		}
+		o.signal = v
+	}
+	if v := opts.Get("tty"); set(v) {
+		if v.Type() != js.TypeBoolean {
+			return o, errors.New("layerlab.exec: opts.tty must be a boolean")
+		}
+		o.tty = v.Bool()
+	}
+	return o, nil
+}
+
+// exec runs line and resolves to {exitCode, stdout, stderr}. Aborting o.signal cancels the
+// command's context and resolves at once with exit code 130, as a shell reports Ctrl-C;
+// output the command writes after that is dropped.
+func (s *session) exec(line string, o options) (js.Value, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if !o.signal.IsUndefined() {
+		if o.signal.Get("aborted").Truthy() {
+			cancel()
+		} else {
+			onAbort := js.FuncOf(func(js.Value, []js.Value) any { cancel(); return nil })
+			o.signal.Call("addEventListener", "abort", onAbort)
+			defer func() {
+				o.signal.Call("removeEventListener", "abort", onAbort)
+				onAbort.Release()
+			}()
+		}
+	}
+	stream := func(name string) func(string) {
+		if o.onOutput.IsUndefined() {
+			return nil
+		}
+		return func(chunk string) {
+			defer func() {
+				if r := recover(); r != nil {
+					js.Global().Get("console").Call("error", fmt.Sprintf("layerlab.exec: onOutput threw: %v", r))
+				}
+			}()
+			o.onOutput.Invoke(chunk, name)
+		}
+	}
+	stdout := &streamWriter{emit: stream("stdout")}
+	stderr := &streamWriter{emit: stream("stderr")}
+	type ran struct {
+		code     int
+		panicked any
+	}
+	done := make(chan ran, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- ran{panicked: r}
+			}
+		}()
+		var stdin io.Reader = bytes.NewReader(o.stdin)
+		done <- ran{code: s.execLine(ctx, line, stdin, stdout, stderr)}
+	}()
+	var r ran
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		r = ran{code: 130}
+	}
+	stdout.close()
+	stderr.close()
+	if r.panicked != nil {
+		return js.Undefined(), fmt.Errorf("layerlab: internal error: %v", r.panicked)
+	}
+	return js.ValueOf(map[string]any{"exitCode": r.code, "stdout": stdout.String(), "stderr": stderr.String()}), nil
+}
+
+// knownEvents are the events layerlab.on accepts.
+var knownEvents = map[string]bool{"images": true, "files": true}
+
+// events dispatches the core's events to the page's handlers, and to the other tabs of the
+// origin through a BroadcastChannel, whose handlers see {..., otherTab: true}.
+type events struct {
+	mu       sync.Mutex
+	handlers map[string][]js.Value
+	channel  js.Value
+}
+
+func newEvents() *events {
+	e := &events{handlers: map[string][]js.Value{}, channel: js.Undefined()}
+	if bc := js.Global().Get("BroadcastChannel"); bc.Type() == js.TypeFunction {
+		e.channel = bc.New("layerlab-events")
+		e.channel.Set("onmessage", js.FuncOf(func(_ js.Value, args []js.Value) any {
+			d := args[0].Get("data")
+			if d.Type() == js.TypeObject && d.Get("type").Type() == js.TypeString {
+				d.Set("otherTab", true)
+				e.dispatch(d.Get("type").String(), d)
+			}
+			return nil
+		}))
+	}
+	return e
+}
+
+func (e *events) on(event string, h js.Value) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.handlers[event] = append(e.handlers[event], h)
+}
+
+func (e *events) off(event string, h js.Value) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	hs := e.handlers[event]
+	for i, x := range hs {
+		if x.Equal(h) {
+			e.handlers[event] = append(hs[:i:i], hs[i+1:]...)
+			return
+		}
+	}
+}
+
+func (e *events) emit(event string, detail map[string]any) {
+	d := map[string]any{"type": event}
+	for k, v := range detail {
+		d[k] = v
+	}
+	if !e.channel.IsUndefined() {
+		e.channel.Call("postMessage", js.ValueOf(d))
+	}
+	e.dispatch(event, js.ValueOf(d))
+}
+
+// dispatch calls the handlers in a later task, as DOM events are, so a handler that throws
+// or is slow never runs on the core's goroutine.
+func (e *events) dispatch(event string, d js.Value) {
+	e.mu.Lock()
+	hs := append([]js.Value(nil), e.handlers[event]...)
+	e.mu.Unlock()
+	for _, h := range hs {
+		js.Global().Call("setTimeout", h, 0, d)
+	}
 }
 
 // newPromise returns a Promise settled by fn, which runs in its own goroutine: a js.FuncOf

@@ -33,12 +33,11 @@ function read(path) {
 const wasm = read(join(root, 'web/generated/layerlab.wasm'));
 const wasmName = `layerlab-${createHash('sha256').update(wasm).digest('hex').slice(0, 16).toUpperCase()}.wasm`;
 
-const result = await esbuild.build({
+// Two bundles: the worker that runs the wasm, then the page (it needs the names of both).
+const common = {
   absWorkingDir: root,
-  entryPoints: ['web/src/main.js'],
   bundle: true,
   minify: true,
-  format: 'esm',
   target: ['es2020'],
   sourcemap: 'linked',
   entryNames: '[name]-[hash]',
@@ -46,13 +45,30 @@ const result = await esbuild.build({
   outdir: 'out', // names only: nothing is written
   write: false,
   metafile: true,
-  define: { __LAYERLAB_WASM__: JSON.stringify(`/${wasmName}`) },
   logLevel: 'warning',
+};
+const workerResult = await esbuild.build({
+  ...common,
+  entryPoints: ['web/src/worker.js'],
+  format: 'iife', // a classic worker: module workers add nothing here
+}).catch(() => fail('esbuild failed on web/src/worker.js (see above)'));
+const workerName = Object.entries(workerResult.metafile.outputs)
+  .filter(([, meta]) => meta.entryPoint === 'web/src/worker.js').map(([out]) => basename(out))[0];
+if (!workerName) fail('esbuild produced no bundle for web/src/worker.js');
+
+const result = await esbuild.build({
+  ...common,
+  entryPoints: ['web/src/main.js'],
+  format: 'esm',
+  define: {
+    __LAYERLAB_WORKER__: JSON.stringify(`/${workerName}`),
+    __LAYERLAB_WASM__: JSON.stringify(`/${wasmName}`),
+  },
 }).catch(() => fail('esbuild failed (see above)'));
 
 const files = new Map([[wasmName, wasm]]);
 const entryOut = {}; // extension -> hashed name of the entry point's js and css
-for (const f of result.outputFiles) {
+for (const f of [...workerResult.outputFiles, ...result.outputFiles]) {
   const name = relative(join(root, 'out'), f.path);
   files.set(name, Buffer.from(f.contents));
 }
@@ -73,6 +89,24 @@ const preload = `<link rel="preload" href="/${wasmName}" as="fetch" type="applic
 html = html.replace(/^(\s*)<script type="module"/m, `$1${preload}\n$1<script type="module"`);
 if (!html.includes(preload)) fail('index.html has no <script type="module"> to put the wasm preload before');
 files.set('index.html', Buffer.from(html));
+
+// The service worker at the site's root (its scope), not content-hashed: browsers check it
+// for updates on each visit. It caches the page and every asset but source maps.
+const assets = ['/', ...[...files.keys()].filter((n) => n !== 'index.html' && !n.endsWith('.map')).map((n) => `/${n}`)].sort();
+const version = createHash('sha256').update(assets.join('\n')).update(html).digest('hex').slice(0, 16);
+const sw = await esbuild.build({
+  ...common,
+  entryPoints: ['web/src/sw.js'],
+  format: 'iife',
+  sourcemap: false,
+  metafile: false,
+  entryNames: '[name]',
+  define: {
+    __LAYERLAB_SW_VERSION__: JSON.stringify(version),
+    __LAYERLAB_SW_ASSETS__: JSON.stringify(assets),
+  },
+}).catch(() => fail('esbuild failed on web/src/sw.js (see above)'));
+files.set('sw.js', Buffer.from(sw.outputFiles[0].contents));
 
 // Replace the directory's contents (its committed .gitignore stays).
 mkdirSync(outdir, { recursive: true });

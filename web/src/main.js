@@ -1,9 +1,10 @@
-// The playground page: loads the Go core (wasm) and shows that it answers by running
-// `docker images`. The terminal, editor and image panel are built on this (next issue).
-import '../generated/wasm_exec.js'; // Go's loader, copied from $(go env GOROOT)/lib/wasm at build
+// The playground page: starts the Go core (wasm, in a Web Worker) and shows that it answers
+// by running `docker images`. The terminal, editor and image panel are built on this.
+import { startCore } from './core.js';
 import './main.css';
 
-// __LAYERLAB_WASM__ is the wasm's content-hashed URL, defined by web/build.mjs.
+// The worker bundle's and the wasm's content-hashed URLs, defined by web/build.mjs.
+const workerURL = __LAYERLAB_WORKER__;
 const wasmURL = __LAYERLAB_WASM__;
 
 const statusEl = document.getElementById('status');
@@ -38,11 +39,11 @@ async function run(line) {
 }
 
 async function start() {
-  const go = new Go();
-  const { instance } = await WebAssembly.instantiateStreaming(fetch(wasmURL), go.importObject);
-  // run resolves only when the Go program exits, which it should never do.
-  go.run(instance).then(() => setStatus('The core stopped unexpectedly; reload the page.', true));
-  if (!globalThis.layerlab) throw new Error('the core loaded but did not install globalThis.layerlab');
+  // The core runs in a worker so that long work never freezes the page; this object gives
+  // the page (and lessons, and tests) the API of docs/api.md.
+  globalThis.layerlab = startCore(workerURL, wasmURL);
+  // The service worker caches the site for the next visit and offline use (web/src/sw.js).
+  navigator.serviceWorker?.register('/sw.js').catch((e) => console.warn(`layerlab: no offline copy: ${e.message}`));
   await globalThis.layerlab.ready;
   setStatus('The core is ready. It answered:');
   form.hidden = false;
