@@ -9,7 +9,15 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/layerlab/layerlab/core/hub"
+	"github.com/layerlab/layerlab/core/proxy"
 )
 
 // serve runs `layerlab serve [--addr HOST:PORT]` until ctx is done.
@@ -17,6 +25,43 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("layerlab serve", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	addr := fl.String("addr", "127.0.0.1:8080", "`HOST:PORT` to listen on (port 0 picks a free port)")
+	data := fl.String("data", "", "the practice hub's data `DIR` (default $LAYERLAB_HOME/serve)")
+	var proxyOpts []proxy.Option
+	fl.Func("mirror", "send an upstream registry's proxied traffic elsewhere: `UPSTREAM=URL` (docker.io=http://127.0.0.1:5000); repeatable", func(v string) error {
+		up, u, ok := strings.Cut(v, "=")
+		if !ok {
+			return fmt.Errorf("want UPSTREAM=URL, got %q", v)
+		}
+		proxyOpts = append(proxyOpts, proxy.WithMirror(up, u))
+		return nil
+	})
+	fl.Func("rate", "proxy requests a second per client, `N[/BURST]` (default 20/200; 0 turns the limit off)", func(v string) error {
+		r, b, _ := strings.Cut(v, "/")
+		rate, err := strconv.ParseFloat(r, 64)
+		if err != nil {
+			return fmt.Errorf("want N or N/BURST, got %q", v)
+		}
+		burst := int(rate * 10)
+		if b != "" {
+			if burst, err = strconv.Atoi(b); err != nil {
+				return fmt.Errorf("want N or N/BURST, got %q", v)
+			}
+		}
+		proxyOpts = append(proxyOpts, proxy.WithRate(rate, burst))
+		return nil
+	})
+	fl.Func("trusted-proxy", "count proxy clients by X-Forwarded-For when the request comes from `CIDR`; repeatable", func(v string) error {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return err
+		}
+		proxyOpts = append(proxyOpts, proxy.WithTrustedProxies(p))
+		return nil
+	})
+	fl.Func("allow", "add a registry `HOST` to the proxy's allowlist; repeatable", func(v string) error {
+		proxyOpts = append(proxyOpts, proxy.WithAllow(v))
+		return nil
+	})
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -37,12 +82,30 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
 		return 1
 	}
+	px, err := proxy.New(proxyOpts...)
+	if err != nil {
+		fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
+		return 125
+	}
+	if *data == "" {
+		home, err := defaultStoreDir(os.Getenv, os.UserHomeDir)
+		if err != nil {
+			fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
+			return 1
+		}
+		*data = filepath.Join(home, "serve")
+	}
+	hb, err := hub.New(*data)
+	if err != nil {
+		fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
+		return 1
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
 		return 1
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: withRegistries(px, hb, h), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "layerlab: serving the playground at %s\n", siteURL(ln.Addr()))
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -71,4 +134,21 @@ func siteURL(a net.Addr) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// withRegistries sends /proxy/... to the registry proxy and /v2/... and the token endpoint
+// to the practice hub, by prefix checks: a ServeMux pattern would answer ".." paths with a
+// redirect instead of the proxy's refusal.
+func withRegistries(px, hb http.Handler, site http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		switch {
+		case strings.HasPrefix(p, "/proxy/") || p == "/proxy":
+			px.ServeHTTP(w, r)
+		case strings.HasPrefix(p, "/v2/") || p == "/v2" || p == hub.TokenPath:
+			hb.ServeHTTP(w, r)
+		default:
+			site.ServeHTTP(w, r)
+		}
+	})
 }

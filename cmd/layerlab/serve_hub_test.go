@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/layerlab/layerlab/core/cli"
+	"github.com/layerlab/layerlab/core/store"
+	"github.com/layerlab/layerlab/internal/peers"
+)
+
+// startServe runs `layerlab serve` on a free port and returns its host:port.
+func startServe(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- serve(ctx, append([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir()}, args...), pw, io.Discard)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		go io.Copy(io.Discard, pr)
+		<-done
+	})
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading serve's first line: %v", err)
+	}
+	u := strings.TrimSpace(line[strings.Index(line, "http://"):])
+	return strings.TrimSuffix(strings.TrimPrefix(u, "http://"), "/")
+}
+
+// TestRealDockerWithPracticeHub: the real docker CLI and engine log in to the practice hub
+// (creating the account), push to their namespace and are refused elsewhere; layerlab pulls
+// docker's push with the same digest and words the refusal as docker does.
+func TestRealDockerWithPracticeHub(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	host := peers.StartDocker(t)
+	hub := startServe(t)
+	rootfs := peers.BusyboxRootfs(t, t.TempDir())
+	img := hub + "/learner/busybox:v1"
+	peers.Docker(t, host, "import", rootfs, img)
+
+	login := exec.Command("docker", "login", "-u", "learner", "--password-stdin", hub)
+	login.Env = peers.DockerEnv(host)
+	login.Stdin = strings.NewReader("s3cret1\n")
+	if out, err := login.CombinedOutput(); err != nil || !strings.Contains(string(out), "Login Succeeded") {
+		t.Fatalf("docker login to the hub: %v: %s", err, out)
+	}
+	peers.Docker(t, host, "push", img)
+	repoDigest := strings.TrimSpace(peers.Docker(t, host, "image", "inspect", "--format", "{{index .RepoDigests 0}}", img))
+
+	s := store.NewMemory()
+	run := func(stdin string, args ...string) (string, string, int) {
+		var out, errb bytes.Buffer
+		env := &cli.Env{Store: s, Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Now: time.Now}
+		code := cli.Run(context.Background(), env, args)
+		return out.String(), errb.String(), code
+	}
+	out, errs, code := run("", "pull", img)
+	if code != 0 || !strings.Contains(out, "Digest: "+repoDigest[strings.Index(repoDigest, "@")+1:]) {
+		t.Fatalf("layerlab pull of docker's push: exit %d\n%s%s\nwant digest of %s", code, out, errs, repoDigest)
+	}
+
+	// Pushing to someone else's namespace: docker's words, then layerlab's.
+	other := hub + "/someone/busybox:v1"
+	peers.Docker(t, host, "tag", img, other)
+	dOut, dErr := peers.DockerResult(host, "push", other)
+	if dErr == nil {
+		t.Fatalf("docker push to someone else's namespace succeeded:\n%s", dOut)
+	}
+	if _, _, code := run("s3cret1\n", "login", "-u", "learner", "--password-stdin", hub); code != 0 {
+		t.Fatal("layerlab login failed")
+	}
+	if _, e, code := run("", "tag", img, other); code != 0 {
+		t.Fatal(e)
+	}
+	lOut, lErr, code := run("", "push", other)
+	wantErr := "denied: requested access to the resource is denied"
+	if !strings.Contains(dErr.Error(), wantErr) {
+		t.Fatalf("docker's refusal: got %v; want it to say %q", dErr, wantErr)
+	}
+	if code != 1 || lErr != wantErr+"\n" {
+		t.Errorf("layerlab push to someone else's namespace: exit %d, stderr %q; want 1 and %q", code, lErr, wantErr+"\n")
+	}
+	if got, want := firstLine(lOut), firstLine(dOut); got != want {
+		t.Errorf("first line: got %q; want docker's %q", got, want)
+	}
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}

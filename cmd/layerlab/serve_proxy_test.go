@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/layerlab/layerlab/core/proxy"
+	"github.com/layerlab/layerlab/core/ref"
+	"github.com/layerlab/layerlab/core/registry"
+	"github.com/layerlab/layerlab/core/store"
+	"github.com/layerlab/layerlab/internal/peers"
+	"github.com/layerlab/layerlab/internal/testimage"
+)
+
+// TestServeProxiesDockerHubToMirror runs `layerlab serve --mirror docker.io=...` and pulls
+// a docker.io name through its /proxy/ from a local docker-registry.
+func TestServeProxiesDockerHubToMirror(t *testing.T) {
+	reg := peers.StartRegistry(t, peers.RegistryOptions{})
+	img := testimage.PullTest()
+	r, _ := name.ParseReference(reg.Host + "/library/pulltest:latest")
+	if err := remote.Write(r, img); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- serve(ctx, []string{"--addr", "127.0.0.1:0", "--mirror", "docker.io=http://" + reg.Host, "--data", t.TempDir()}, pw, io.Discard)
+		pw.Close()
+	}()
+	t.Cleanup(func() {
+		cancel()
+		go io.Copy(io.Discard, pr)
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d", code)
+		}
+	})
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading serve's first line: %v", err)
+	}
+	site := strings.TrimSpace(line[strings.Index(line, "http://"):])
+	base, _ := url.Parse(strings.TrimSuffix(site, "/"))
+
+	s := store.NewMemory()
+	ref, _ := ref.Parse("pulltest")
+	res, err := registry.Pull(ctx, s, ref, nil, registry.WithRemote(remote.WithTransport(&proxy.Transport{Base: base})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := img.Digest(); res.Digest != want {
+		t.Errorf("got %s; want %s", res.Digest, want)
+	}
+	// A ".." path gets the proxy's refusal, not a ServeMux redirect.
+	req, _ := http.NewRequest("GET", base.String()+"/", nil)
+	req.URL.Opaque = "/proxy/index.docker.io/v2/../../etc/passwd"
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(b), "dot segments") {
+		t.Errorf("got %d %q; want 400 and a refusal naming dot segments", resp.StatusCode, b)
+	}
+}

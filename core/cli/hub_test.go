@@ -1,0 +1,86 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/layerlab/layerlab/core/cli"
+	"github.com/layerlab/layerlab/core/hub"
+	"github.com/layerlab/layerlab/core/proxy"
+	"github.com/layerlab/layerlab/core/store"
+	"github.com/layerlab/layerlab/internal/peers"
+	"github.com/layerlab/layerlab/internal/testimage"
+)
+
+// TestDockerHubNamesUseThePracticeHub: with a practice hub configured, docker.io logins are
+// hub accounts, pushes go to the hub (never to Docker Hub), and pulls take the hub's
+// repositories first and everything else from Docker Hub (here a local registry through the
+// proxy, standing in for it).
+func TestDockerHubNamesUseThePracticeHub(t *testing.T) {
+	upstream := peers.StartRegistry(t, peers.RegistryOptions{})
+	pushTestImage(t, testimage.PullTest(), upstream.Host+"/library/pulltest:latest")
+	px, err := proxy.New(proxy.WithMirror("docker.io", "http://"+upstream.Host))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := hub.New(t.TempDir(), hub.WithBcryptCost(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/proxy/") {
+			px.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	base, _ := url.Parse(srv.URL)
+	cli.RemoteOptions = func() []remote.Option {
+		return []remote.Option{remote.WithTransport(&proxy.Transport{Base: base})}
+	}
+	cli.HubOptions = func() []remote.Option {
+		return []remote.Option{remote.WithTransport(&proxy.HostMap{Hosts: proxy.DockerHubHosts, Base: base})}
+	}
+	t.Cleanup(func() { cli.RemoteOptions, cli.HubOptions = nil, nil })
+
+	s := store.NewMemory()
+	run := func(stdin string, args ...string) (string, string, int) {
+		var out, errb bytes.Buffer
+		env := &cli.Env{Store: s, Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Now: time.Now}
+		code := cli.Run(context.Background(), env, args)
+		return out.String(), errb.String(), code
+	}
+	steps := []struct {
+		stdin  string
+		args   []string
+		exit   int
+		stdout string // a line stdout must contain
+		stderr string // a line stderr must contain ("" = empty stderr)
+	}{
+		{"s3cret1\n", []string{"login", "-u", "learner", "--password-stdin"}, 0, "Login Succeeded\n", "WARNING! Your credentials are stored unencrypted"},
+		{"", []string{"pull", "pulltest"}, 0, "Status: Downloaded newer image for pulltest:latest\n", ""},
+		{"", []string{"tag", "pulltest", "learner/app:v1"}, 0, "", ""},
+		{"", []string{"push", "learner/app:v1"}, 0, "The push refers to repository [docker.io/learner/app]\n", "practice hub"},
+		{"", []string{"rmi", "learner/app:v1"}, 0, "Untagged: learner/app:v1\n", ""},
+		{"", []string{"pull", "learner/app:v1"}, 0, "Status: Downloaded newer image for learner/app:v1\n", ""},
+		{"", []string{"tag", "pulltest", "myapp:v1"}, 0, "", ""},
+		{"", []string{"push", "myapp:v1"}, 1, "The push refers to repository [docker.io/library/myapp]\n", "denied: requested access to the resource is denied\n"},
+		{"", []string{"logout"}, 0, "Removing login credentials for https://index.docker.io/v1/\n", ""},
+	}
+	for _, st := range steps {
+		out, errs, code := run(st.stdin, st.args...)
+		if code != st.exit || !strings.Contains(out, st.stdout) || (st.stderr == "" && errs != "") || !strings.Contains(errs, st.stderr) {
+			t.Errorf("docker %s: got exit %d\nstdout:\n%s\nstderr:\n%s\nwant exit %d, stdout with %q, stderr with %q",
+				strings.Join(st.args, " "), code, out, errs, st.exit, st.stdout, st.stderr)
+		}
+	}
+}

@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"reflect"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/layerlab/layerlab/core/registry"
+	"github.com/layerlab/layerlab/core/store"
+)
+
+// RemoteOptions, when set, gives the go-containerregistry options (above all the transport:
+// the browser's fetch through the CORS proxy, a test's mirror) that pull, push and login use.
+// nil means go-containerregistry's defaults, which reach loopback registries over plain http.
+var RemoteOptions func() []remote.Option
+
+// HubOptions, when set, reaches the practice hub (`layerlab serve`): docker.io names are
+// pushed there, never to Docker Hub, and pulled from there when it holds them. The
+// transport is expected to map Docker Hub's hosts onto the hub (proxy.HostMap).
+var HubOptions func() []remote.Option
+
+func isDockerHub(r name.Reference) bool { return r.Context().RegistryStr() == name.DefaultRegistry }
+
+// hubOptions are remoteOptions for the practice hub.
+func hubOptions(ctx context.Context, env *Env) ([]registry.Option, error) {
+	cfg, err := loadConfig(ctx, env.Store)
+	if err != nil {
+		return nil, err
+	}
+	return []registry.Option{registry.WithRemote(HubOptions()...), registry.WithRemote(remote.WithAuthFromKeychain(cfg.Keychain()))}, nil
+}
+
+// The client config (Docker's ~/.docker/config.json) lives in the store as this record.
+const (
+	configKind = "config"
+	configKey  = "config.json"
+)
+
+func loadConfig(ctx context.Context, s store.Store) (*registry.Config, error) {
+	b, err := s.Record(ctx, configKind, configKey)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("reading the client config: %w", err)
+	}
+	return registry.ParseConfig(b)
+}
+
+func saveConfig(ctx context.Context, s store.Store, c *registry.Config) error {
+	b, err := c.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := s.PutRecord(ctx, configKind, configKey, b); err != nil {
+		return fmt.Errorf("writing the client config: %w", err)
+	}
+	return nil
+}
+
+// remoteOptions are the options for talking to r's registry: the transport and the stored
+// credentials.
+func remoteOptions(ctx context.Context, env *Env) ([]registry.Option, error) {
+	cfg, err := loadConfig(ctx, env.Store)
+	if err != nil {
+		return nil, err
+	}
+	return []registry.Option{transportOption(), registry.WithRemote(remote.WithAuthFromKeychain(cfg.Keychain()))}, nil
+}
+
+// transportOption is RemoteOptions as a registry.Option, without credentials.
+func transportOption() registry.Option {
+	var ro []remote.Option
+	if RemoteOptions != nil {
+		ro = append(ro, RemoteOptions()...)
+	}
+	return registry.WithRemote(ro...)
+}
+
+// registryError is how the engine words a registry's refusal.
+func registryError(r name.Reference, familiar string, err error) error {
+	var nf *registry.NotFoundError
+	if errors.As(err, &nf) {
+		return daemonErr("manifest for %s not found: %s", familiar, nf.Detail)
+	}
+	var ue *registry.UnauthorizedError
+	if errors.As(err, &ue) {
+		u := fmt.Sprintf("%s://%s/v2/%s/manifests/%s", r.Context().Scheme(), r.Context().RegistryStr(), r.Context().RepositoryStr(), r.Identifier())
+		return daemonErr("Head %q: no basic auth credentials", u)
+	}
+	if ue := lastURLError(err); ue != nil {
+		// go-containerregistry tries https, then http, for a loopback registry; docker
+		// reports the http attempt of an insecure registry
+		return daemonError{ue}
+	}
+	return daemonError{err}
+}
+
+// lastURLError is the last *url.Error in err's tree.
+func lastURLError(err error) *url.Error {
+	var found *url.Error
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		if ue, ok := e.(*url.Error); ok {
+			found = ue
+			return
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, x := range u.Unwrap() {
+				walk(x)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		default:
+			// go-containerregistry's ping joins its attempts in an unexported []error
+			if v := reflect.ValueOf(e); v.Kind() == reflect.Slice {
+				for i := 0; i < v.Len(); i++ {
+					if x, ok := v.Index(i).Interface().(error); ok {
+						walk(x)
+					}
+				}
+			}
+		}
+	}
+	walk(err)
+	return found
+}
+
+func init() {
+	for _, s := range registrySpecs() {
+		Register(s.command())
+	}
+}
+
+func registrySpecs() []*spec {
+	pull := func(reg, path string) *spec {
+		return &spec{
+			reg: reg, path: path,
+			use:     "pull [OPTIONS] NAME[:TAG|@DIGEST]",
+			short:   "Download an image from a registry",
+			aliases: "docker image pull, docker pull",
+			args:    exactArgs(1),
+			flags:   pullFlags,
+			run:     runPull,
+		}
+	}
+	push := func(reg, path string) *spec {
+		return &spec{
+			reg: reg, path: path,
+			use:     "push [OPTIONS] NAME[:TAG]",
+			short:   "Upload an image to a registry",
+			aliases: "docker image push, docker push",
+			args:    exactArgs(1),
+			flags:   pushFlags,
+			run:     runPush,
+		}
+	}
+	login := &spec{
+		reg: "login", path: "login",
+		use:   "login [OPTIONS] [SERVER]",
+		short: "Authenticate to a registry.\nDefaults to Docker Hub if no server is specified.",
+		args:  maxArgs(1),
+		flags: loginFlags,
+		run:   runLogin,
+	}
+	logout := &spec{
+		reg: "logout", path: "logout",
+		use:   "logout [SERVER]",
+		short: "Log out from a registry.\nIf no server is specified, the default is defined by the daemon.",
+		args:  maxArgs(1),
+		run:   runLogout,
+	}
+	return []*spec{login, logout, pull("pull", "pull"), pull("image pull", "image pull"), push("push", "push"), push("image push", "image push")}
+}

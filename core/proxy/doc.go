@@ -1,0 +1,11 @@
+// Package proxy is the adapter between browsers and container registries: a CORS proxy
+// (Handler, served by `layerlab serve` under /proxy/<registry-host>/...) and the client-side
+// http.RoundTripper (Transport) that sends a registry client's requests through it.
+//
+// It is an adapter package: it may import net and net/http (core/imports_test.go says so).
+// It must not be an open door: only GET, HEAD and OPTIONS, only the registry API's path
+// shapes and the token endpoints of allowlisted hosts, never a loopback, private or
+// link-local address unless it is a configured mirror (checked on the resolved address at
+// dial time), redirects followed only to allowlisted hosts, cookies never forwarded, and every
+// refusal a 4xx with a one-line reason, never a redirect.
+package proxy
