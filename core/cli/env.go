@@ -5,6 +5,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/layerlab/layerlab/core/store"
 )
 
@@ -21,6 +23,14 @@ type Env struct {
 	Now func() time.Time
 	// Getenv reads the environment (DOCKER_* variables, SOURCE_DATE_EPOCH); may be nil.
 	Getenv func(string) string
+	// Remote, when set, gives the go-containerregistry options (above all the transport: the
+	// browser's fetch through the CORS proxy, a test's mirror) that pull, push and login use.
+	// nil means go-containerregistry's defaults, which reach loopback registries over http.
+	Remote func() []remote.Option
+	// Hub, when set, reaches the practice hub (`layerlab serve`): docker.io names are pushed
+	// there, never to Docker Hub, and pulled from there when it holds them. Its transport is
+	// expected to map Docker Hub's hosts onto the hub (proxy.HostMap).
+	Hub func() []remote.Option
 }
 
 // File is an open file that can be read both as a stream and at offsets (a tar is read in two

@@ -44,18 +44,17 @@ func TestDockerHubNamesUseThePracticeHub(t *testing.T) {
 	}))
 	defer srv.Close()
 	base, _ := url.Parse(srv.URL)
-	cli.RemoteOptions = func() []remote.Option {
+	remoteOpts := func() []remote.Option {
 		return []remote.Option{remote.WithTransport(&proxy.Transport{Base: base})}
 	}
-	cli.HubOptions = func() []remote.Option {
+	hubOpts := func() []remote.Option {
 		return []remote.Option{remote.WithTransport(&proxy.HostMap{Hosts: proxy.DockerHubHosts, Base: base})}
 	}
-	t.Cleanup(func() { cli.RemoteOptions, cli.HubOptions = nil, nil })
 
 	s := store.NewMemory()
 	run := func(stdin string, args ...string) (string, string, int) {
 		var out, errb bytes.Buffer
-		env := &cli.Env{Store: s, Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Now: time.Now}
+		env := &cli.Env{Store: s, Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Now: time.Now, Remote: remoteOpts, Hub: hubOpts}
 		code := cli.Run(context.Background(), env, args)
 		return out.String(), errb.String(), code
 	}

@@ -88,10 +88,10 @@ func runLogin(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) e
 		server = args[0]
 	}
 	host := serverHost(server)
-	check := transportOption()
-	if host == "index.docker.io" && HubOptions != nil {
+	check := transportOption(env)
+	if host == "index.docker.io" && env.Hub != nil {
 		// Docker Hub logins are practice hub accounts
-		check = registry.WithRemote(HubOptions()...)
+		check = registry.WithRemote(env.Hub()...)
 	}
 	if err := registry.CheckLogin(ctx, host, user, password, check); err != nil {
 		var ue *registry.UnauthorizedError

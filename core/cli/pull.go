@@ -67,7 +67,7 @@ func runPull(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) er
 	}
 	var res *registry.PullResult
 	var nf *registry.NotFoundError
-	if isDockerHub(r) && HubOptions != nil {
+	if isDockerHub(r) && env.Hub != nil {
 		// the practice hub first: what learners pushed there is what they pull
 		hopts, err := hubOptions(ctx, env)
 		if err != nil {

@@ -49,7 +49,7 @@ func runPush(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) er
 	if !ok {
 		return fmt.Errorf("cannot push %s: not a tag", args[0])
 	}
-	if isDockerHub(r) && HubOptions != nil {
+	if isDockerHub(r) && env.Hub != nil {
 		fmt.Fprintln(env.Stderr, "layerlab: docker.io pushes go to the practice hub of layerlab serve, not to Docker Hub")
 	}
 	fmt.Fprintf(out, "The push refers to repository [%s]\n", ref.Repository(r))
@@ -65,7 +65,7 @@ func runPush(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) er
 		}
 		found = true
 		opts, err := remoteOptions(ctx, env)
-		if isDockerHub(r) && HubOptions != nil {
+		if isDockerHub(r) && env.Hub != nil {
 			opts, err = hubOptions(ctx, env)
 		}
 		if err != nil {

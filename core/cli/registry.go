@@ -14,16 +14,6 @@ import (
 	"github.com/layerlab/layerlab/core/store"
 )
 
-// RemoteOptions, when set, gives the go-containerregistry options (above all the transport:
-// the browser's fetch through the CORS proxy, a test's mirror) that pull, push and login use.
-// nil means go-containerregistry's defaults, which reach loopback registries over plain http.
-var RemoteOptions func() []remote.Option
-
-// HubOptions, when set, reaches the practice hub (`layerlab serve`): docker.io names are
-// pushed there, never to Docker Hub, and pulled from there when it holds them. The
-// transport is expected to map Docker Hub's hosts onto the hub (proxy.HostMap).
-var HubOptions func() []remote.Option
-
 func isDockerHub(r name.Reference) bool { return r.Context().RegistryStr() == name.DefaultRegistry }
 
 // hubOptions are remoteOptions for the practice hub.
@@ -32,7 +22,7 @@ func hubOptions(ctx context.Context, env *Env) ([]registry.Option, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []registry.Option{registry.WithRemote(HubOptions()...), registry.WithRemote(remote.WithAuthFromKeychain(cfg.Keychain()))}, nil
+	return []registry.Option{registry.WithRemote(env.Hub()...), registry.WithRemote(remote.WithAuthFromKeychain(cfg.Keychain()))}, nil
 }
 
 // The client config (Docker's ~/.docker/config.json) lives in the store as this record.
@@ -67,14 +57,14 @@ func remoteOptions(ctx context.Context, env *Env) ([]registry.Option, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []registry.Option{transportOption(), registry.WithRemote(remote.WithAuthFromKeychain(cfg.Keychain()))}, nil
+	return []registry.Option{transportOption(env), registry.WithRemote(remote.WithAuthFromKeychain(cfg.Keychain()))}, nil
 }
 
-// transportOption is RemoteOptions as a registry.Option, without credentials.
-func transportOption() registry.Option {
+// transportOption is env.Remote as a registry.Option, without credentials.
+func transportOption(env *Env) registry.Option {
 	var ro []remote.Option
-	if RemoteOptions != nil {
-		ro = append(ro, RemoteOptions()...)
+	if env.Remote != nil {
+		ro = append(ro, env.Remote()...)
 	}
 	return registry.WithRemote(ro...)
 }

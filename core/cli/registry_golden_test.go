@@ -185,10 +185,9 @@ func TestRegistryGolden(t *testing.T) {
 	pushTestImage(t, testimage.MultiPlatform(), R1+"/library/multi:latest")
 	pushTestImage(t, testimage.PullTest(), R3+"/learner/private:latest",
 		remote.WithAuth(&authn.Basic{Username: "learner", Password: "s3cret"}))
-	cli.RemoteOptions = func() []remote.Option {
+	remoteOpts := func() []remote.Option {
 		return []remote.Option{remote.WithTransport(mirror{R1}), remote.WithRetryBackoff(remote.Backoff{Steps: 1})}
 	}
-	t.Cleanup(func() { cli.RemoteOptions = nil })
 	digest := R1 + "/library/pulltest@sha256:d0a908fe76dbc411a1166153914891b49159270f9b9f56b0e4e213b36e3c2a22"
 
 	s := store.NewMemory()
@@ -225,14 +224,14 @@ func TestRegistryGolden(t *testing.T) {
 		t.Run(st.golden, func(t *testing.T) {
 			if st.before != nil {
 				var out bytes.Buffer
-				env := &cli.Env{Store: s, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Now: time.Now}
+				env := &cli.Env{Store: s, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Now: time.Now, Remote: remoteOpts}
 				if code := cli.Run(context.Background(), env, st.before); code != 0 {
 					t.Fatalf("docker %s: exit %d: %s", strings.Join(st.before, " "), code, out.String())
 				}
 			}
 			want := readRegistryGolden(t, st.golden, hosts)
 			var stdout, stderr bytes.Buffer
-			env := &cli.Env{Store: s, Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Now: time.Now}
+			env := &cli.Env{Store: s, Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Now: time.Now, Remote: remoteOpts}
 			code := cli.Run(context.Background(), env, st.args)
 			if code != want.exit {
 				t.Errorf("exit: got %d; want %d", code, want.exit)
