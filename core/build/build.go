@@ -1,0 +1,426 @@
+package build
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/distribution/reference"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/klauspost/compress/gzip"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/layerlab/layerlab/core/dockerfile"
+	"github.com/layerlab/layerlab/core/fsys"
+	"github.com/layerlab/layerlab/core/store"
+)
+
+// CacheKind is the store record namespace of the build cache.
+const CacheKind = "buildcache"
+
+const historyComment = "buildkit.dockerfile.v0"
+
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// Options configure one build.
+type Options struct {
+	Dockerfile []byte
+	Context    fs.FS             // the build context
+	BuildArgs  map[string]string // --build-arg K=V (SOURCE_DATE_EPOCH among them)
+	Tags       []string          // references to tag the result with (normalized here)
+	Target     string            // stage to build; default the last
+	NoCache    bool
+	Now        func() time.Time // default time.Now
+	Events     func(Event)      // progress; may be nil
+}
+
+// Result is the built image.
+type Result struct {
+	Manifest v1.Descriptor
+	Config   v1.Hash
+	Tags     []string
+}
+
+// Build runs the Dockerfile and stores the image (blobs first, tags last).
+func Build(ctx context.Context, s store.Store, o Options) (*Result, error) {
+	df, err := dockerfile.Parse(o.Dockerfile)
+	if err != nil {
+		return nil, err
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Events == nil {
+		o.Events = func(Event) {}
+	}
+	b := &builder{s: s, o: o, df: df, lex: df.Lex()}
+	if v, ok := o.BuildArgs["SOURCE_DATE_EPOCH"]; ok && v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("invalid SOURCE_DATE_EPOCH %q: want seconds since 1970", v)
+		}
+		t := time.Unix(n, 0).UTC()
+		b.epoch = &t
+	}
+	return b.run(ctx)
+}
+
+type builder struct {
+	s     store.Store
+	o     Options
+	df    *dockerfile.File
+	lex   *shell.Lex
+	epoch *time.Time
+}
+
+// stageState is dispatchState's counterpart: the image being made and its filesystem.
+type stageState struct {
+	name      string
+	image     dockerspec.DockerOCIImage
+	base      *dockerspec.DockerOCIImage // nil for scratch
+	layers    []v1.Layer                 // base layers (descriptors) then new
+	descs     []v1.Descriptor
+	diffIDs   []v1.Hash
+	fs        *fsys.FS
+	pending   []v1.Descriptor // layers not yet applied to fs
+	env       []string        // the LLB state's env: image env plus ARGs
+	argNames  map[string]bool
+	buildArgs []instructions.KeyValuePairOptional
+	key       string
+	cmdIndex  int
+	cmdTotal  int
+	cmdSet    bool
+}
+
+func (b *builder) run(ctx context.Context) (*Result, error) {
+	stages := b.df.Stages
+	target := len(stages) - 1
+	if b.o.Target != "" {
+		target = -1
+		for i, st := range stages {
+			if strings.EqualFold(st.Name, b.o.Target) {
+				target = i
+			}
+		}
+		if target < 0 {
+			return nil, fmt.Errorf("target stage %q could not be found", b.o.Target)
+		}
+	}
+	global := b.globalArgs(stages[target].Name)
+	var st *stageState
+	for i := 0; i <= target; i++ {
+		if i != target {
+			continue // multi-stage builds: only the target stage for now
+		}
+		var err error
+		st, err = b.runStage(ctx, &stages[i], global)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return b.export(ctx, st)
+}
+
+// globalArgs evaluates the ARGs before the first FROM with the predefined platform ARGs and
+// the build args, as buildMetaArgs does.
+func (b *builder) globalArgs(target string) *envList {
+	if target == "" {
+		target = "default"
+	}
+	env := &envList{}
+	for _, kv := range [][2]string{
+		{"BUILDPLATFORM", "linux/amd64"}, {"BUILDOS", "linux"}, {"BUILDOSVERSION", ""}, {"BUILDARCH", "amd64"}, {"BUILDVARIANT", ""},
+		{"TARGETPLATFORM", "linux/amd64"}, {"TARGETOS", "linux"}, {"TARGETOSVERSION", ""}, {"TARGETARCH", "amd64"}, {"TARGETVARIANT", ""},
+		{"TARGETSTAGE", target},
+	} {
+		v := kv[1]
+		if ov, ok := b.o.BuildArgs[kv[0]]; ok {
+			v = ov
+		}
+		env.set(kv[0], v)
+	}
+	if v, ok := b.o.BuildArgs["SOURCE_DATE_EPOCH"]; ok {
+		env.set("SOURCE_DATE_EPOCH", v)
+	}
+	for _, cmd := range b.df.MetaArgs {
+		for _, kv := range cmd.Args {
+			if v, ok := b.o.BuildArgs[kv.Key]; ok {
+				env.set(kv.Key, v)
+				continue
+			}
+			if kv.Value != nil {
+				v, _, err := b.lex.ProcessWord(*kv.Value, env)
+				if err == nil {
+					env.set(kv.Key, v)
+				}
+			}
+		}
+	}
+	return env
+}
+
+func (b *builder) runStage(ctx context.Context, stage *instructions.Stage, global *envList) (*stageState, error) {
+	st := &stageState{name: stage.Name, cmdTotal: len(stage.Commands) + 1, argNames: map[string]bool{}}
+	baseName, _, err := b.lex.ProcessWord(stage.BaseName, global)
+	if err != nil {
+		return nil, fmt.Errorf("expanding FROM %s: %w", stage.BaseName, err)
+	}
+	fromName := b.prefix(st, "FROM "+baseName)
+	start := time.Now()
+	if baseName == "scratch" {
+		st.image = emptyImage()
+		st.fs = fsys.New()
+		st.key = hashKey("from", "scratch")
+		st.cmdIndex-- // BuildKit gives scratch no step
+	} else {
+		if err := b.loadBase(ctx, st, baseName); err != nil {
+			b.o.Events(Event{Type: StepFailed, Step: st.cmdIndex, Total: st.cmdTotal, Name: fromName, Err: err})
+			return nil, err
+		}
+		b.o.Events(Event{Type: StepDone, Step: st.cmdIndex, Total: st.cmdTotal, Name: fromName, CacheKey: st.key, Duration: time.Since(start)})
+	}
+	for _, e := range st.image.Config.Env {
+		k, v, _ := strings.Cut(e, "=")
+		st.env = setEnv(st.env, k, v)
+	}
+	st.image.Config.OnBuild = nil
+	for _, cmd := range stage.Commands {
+		if err := b.dispatch(ctx, st, cmd, global); err != nil {
+			loc := cmd.Location()
+			line := 0
+			if len(loc) > 0 {
+				line = loc[0].Start.Line
+			}
+			return nil, &StepError{Line: line, Instruction: fmt.Sprint(cmd), Err: err}
+		}
+	}
+	return st, nil
+}
+
+// StepError is a build step that failed: the Dockerfile line and instruction, and why.
+type StepError struct {
+	Line        int
+	Instruction string
+	Err         error
+}
+
+func (e *StepError) Error() string {
+	return fmt.Sprintf("Dockerfile:%d: %s: %v", e.Line, e.Instruction, e.Err)
+}
+func (e *StepError) Unwrap() error { return e.Err }
+
+func emptyImage() dockerspec.DockerOCIImage {
+	img := dockerspec.DockerOCIImage{}
+	img.Architecture = "amd64"
+	img.OS = "linux"
+	img.RootFS.Type = "layers"
+	img.Config.WorkingDir = "/"
+	img.Config.Env = []string{"PATH=" + defaultPath}
+	return img
+}
+
+// loadBase finds the base image in the store and takes its config; its layers are applied
+// to the filesystem only when a step that runs needs them.
+func (b *builder) loadBase(ctx context.Context, st *stageState, name string) error {
+	named, err := reference.ParseNormalizedNamed(name)
+	if err != nil {
+		return fmt.Errorf("resolving base image %q: %w", name, err)
+	}
+	named = reference.TagNameOnly(named)
+	entries, err := b.s.Index(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the image index: %w", err)
+	}
+	var desc *v1.Descriptor
+	for _, e := range entries {
+		if e.Name == named.String() {
+			d := e.Descriptor
+			desc = &d
+		}
+	}
+	if desc == nil {
+		return fmt.Errorf("base image %s: not found in the store (pull it first)", reference.FamiliarString(named))
+	}
+	mb, err := store.ReadBlob(ctx, b.s, desc.Digest)
+	if err != nil {
+		return fmt.Errorf("reading manifest of %s: %w", name, err)
+	}
+	var m v1.Manifest
+	if err := json.Unmarshal(mb, &m); err != nil {
+		return fmt.Errorf("parsing manifest of %s: %w", name, err)
+	}
+	cb, err := store.ReadBlob(ctx, b.s, m.Config.Digest)
+	if err != nil {
+		return fmt.Errorf("reading config of %s: %w", name, err)
+	}
+	var img dockerspec.DockerOCIImage
+	if err := json.Unmarshal(cb, &img); err != nil {
+		return fmt.Errorf("parsing config of %s: %w", name, err)
+	}
+	base := cloneImage(img)
+	st.base = &base
+	img.Created = nil
+	st.image = img
+	for _, d := range img.RootFS.DiffIDs {
+		h, err := v1.NewHash(d.String())
+		if err != nil {
+			return fmt.Errorf("config of %s: diff_id %q: %w", name, d, err)
+		}
+		st.diffIDs = append(st.diffIDs, h)
+	}
+	if len(st.diffIDs) != len(m.Layers) {
+		return fmt.Errorf("base image %s: %d layers but %d diff_ids", name, len(m.Layers), len(st.diffIDs))
+	}
+	for _, l := range m.Layers {
+		l.MediaType = ociLayerType(l.MediaType)
+		l.Annotations = nil
+		l.URLs = nil
+		st.descs = append(st.descs, l)
+		st.pending = append(st.pending, l)
+	}
+	st.key = hashKey("from", desc.Digest.String())
+	return nil
+}
+
+func ociLayerType(mt types.MediaType) types.MediaType {
+	switch mt {
+	case types.DockerLayer:
+		return types.OCILayer
+	case types.DockerUncompressedLayer:
+		return types.OCIUncompressedLayer
+	}
+	return mt
+}
+
+// materialize applies the layers not yet applied and returns the stage's filesystem.
+func (b *builder) materialize(ctx context.Context, st *stageState) (*fsys.FS, error) {
+	if st.fs == nil {
+		st.fs = fsys.New()
+	}
+	for len(st.pending) > 0 {
+		d := st.pending[0]
+		rc, err := b.s.OpenBlob(ctx, d.Digest)
+		if err != nil {
+			return nil, fmt.Errorf("opening layer %s: %w", d.Digest, err)
+		}
+		var r io.Reader = rc
+		if strings.HasSuffix(string(d.MediaType), "gzip") {
+			zr, err := gzip.NewReader(rc)
+			if err != nil {
+				rc.Close()
+				return nil, fmt.Errorf("layer %s: %w", d.Digest, err)
+			}
+			r = zr
+		}
+		err = st.fs.ApplyLayer(r)
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("applying layer %s: %w", d.Digest, err)
+		}
+		st.pending = st.pending[1:]
+	}
+	return st.fs, nil
+}
+
+func (b *builder) prefix(st *stageState, s string) string {
+	st.cmdIndex++
+	width := len(strconv.Itoa(st.cmdTotal))
+	out := "["
+	if st.name != "" {
+		out += st.name + " "
+	}
+	return out + fmt.Sprintf("%*d/%d] ", width, st.cmdIndex, st.cmdTotal) + s
+}
+
+func (b *builder) history(st *stageState, msg string, withLayer bool) {
+	st.image.History = append(st.image.History, ocispecs.History{
+		CreatedBy:  msg,
+		Comment:    historyComment,
+		EmptyLayer: !withLayer,
+		Created:    b.created(),
+	})
+}
+
+func (b *builder) created() *time.Time {
+	if b.epoch != nil {
+		t := *b.epoch
+		return &t
+	}
+	t := b.o.Now().UTC()
+	return &t
+}
+
+func hashKey(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s\x00", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func cloneImage(src dockerspec.DockerOCIImage) dockerspec.DockerOCIImage {
+	img := src
+	img.Config.Env = slices.Clone(src.Config.Env)
+	img.Config.Cmd = slices.Clone(src.Config.Cmd)
+	img.Config.Entrypoint = slices.Clone(src.Config.Entrypoint)
+	img.Config.OnBuild = slices.Clone(src.Config.OnBuild)
+	img.Config.ExposedPorts = maps.Clone(src.Config.ExposedPorts)
+	img.Config.Volumes = maps.Clone(src.Config.Volumes)
+	img.Config.Labels = maps.Clone(src.Config.Labels)
+	img.Config.Shell = slices.Clone(src.Config.Shell)
+	if src.Config.Healthcheck != nil {
+		hc := *src.Config.Healthcheck
+		hc.Test = slices.Clone(src.Config.Healthcheck.Test)
+		img.Config.Healthcheck = &hc
+	}
+	img.History = slices.Clone(src.History)
+	return img
+}
+
+// envList is an ordered K=V list; later settings replace earlier ones in place.
+type envList struct{ kv []string }
+
+func (e *envList) set(k, v string) { e.kv = setEnv(e.kv, k, v) }
+func (e *envList) Get(k string) (string, bool) {
+	for _, s := range e.kv {
+		if key, v, _ := strings.Cut(s, "="); key == k {
+			return v, true
+		}
+	}
+	return "", false
+}
+func (e *envList) Keys() []string {
+	out := make([]string, 0, len(e.kv))
+	for _, s := range e.kv {
+		k, _, _ := strings.Cut(s, "=")
+		out = append(out, k)
+	}
+	return out
+}
+
+func setEnv(env []string, k, v string) []string {
+	for i, s := range env {
+		if key, _, _ := strings.Cut(s, "="); shell.EqualEnvKeys(key, k) {
+			env = slices.Clone(env)
+			env[i] = k + "=" + v
+			return env
+		}
+	}
+	return append(slices.Clone(env), k+"="+v)
+}
+
+var errNoRun = errors.New("RUN is not emulated yet in layerlab (it comes with the mvdan.cc/sh interpreter); this build needs a real builder")
