@@ -181,7 +181,10 @@ func gunzipBlob(s store.Store, d v1.Hash) (io.ReadCloser, error) {
 
 type compressed struct{ b []byte }
 
-func (c compressed) Digest() (v1.Hash, error) { h, _, err := v1.SHA256(bytes.NewReader(c.b)); return h, err }
+func (c compressed) Digest() (v1.Hash, error) {
+	h, _, err := v1.SHA256(bytes.NewReader(c.b))
+	return h, err
+}
 func (c compressed) Compressed() (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(c.b)), nil
 }
