@@ -127,7 +127,7 @@ func (b *builder) run(ctx context.Context) (*Result, error) {
 			continue // multi-stage builds: only the target stage for now
 		}
 		var err error
-		st, err = b.runStage(ctx, &stages[i], global)
+		st, err = b.runStage(ctx, &stages[i], i, global)
 		if err != nil {
 			return nil, err
 		}
@@ -173,11 +173,34 @@ func (b *builder) globalArgs(target string) *envList {
 	return env
 }
 
-func (b *builder) runStage(ctx context.Context, stage *instructions.Stage, global *envList) (*stageState, error) {
-	st := &stageState{name: stage.Name, cmdTotal: len(stage.Commands) + 1, argNames: map[string]bool{}}
+// stageName is how BuildKit's progress prefixes a stage's steps: nothing in a one-stage
+// Dockerfile, else the stage's name or "stage-N".
+func stageName(stages []instructions.Stage, i int) string {
+	if len(stages) == 1 {
+		return ""
+	}
+	if stages[i].Name != "" {
+		return stages[i].Name
+	}
+	return fmt.Sprintf("stage-%d", i)
+}
+
+func (b *builder) runStage(ctx context.Context, stage *instructions.Stage, index int, global *envList) (*stageState, error) {
+	st := &stageState{name: stageName(b.df.Stages, index), argNames: map[string]bool{}}
 	baseName, _, err := b.lex.ProcessWord(stage.BaseName, global)
 	if err != nil {
 		return nil, fmt.Errorf("expanding FROM %s: %w", stage.BaseName, err)
+	}
+	// BuildKit numbers FROM (unless scratch) and the instructions that become file or exec
+	// operations.
+	if baseName != "scratch" {
+		st.cmdTotal = 1
+	}
+	for _, c := range stage.Commands {
+		switch c.(type) {
+		case *instructions.AddCommand, *instructions.CopyCommand, *instructions.RunCommand, *instructions.WorkdirCommand:
+			st.cmdTotal++
+		}
 	}
 	fromName := b.prefix(st, "FROM "+baseName)
 	start := time.Now()
