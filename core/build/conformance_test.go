@@ -71,7 +71,33 @@ func contextFS(dir string) *os.Root {
 	return r
 }
 
+// caseArgs reads a case's optional build-args file (K=V lines); SOURCE_DATE_EPOCH defaults to 0.
+func caseArgs(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	args := map[string]string{"SOURCE_DATE_EPOCH": "0"}
+	b, err := os.ReadFile(filepath.Join(dir, "build-args"))
+	if errors.Is(err, os.ErrNotExist) {
+		return args
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			t.Fatalf("%s/build-args: %q is not K=V", dir, line)
+		}
+		args[k] = v
+	}
+	return args
+}
+
 func buildLayerlab(t *testing.T, s store.Store, dir string, events func(build.Event)) (*build.Result, error) {
+	t.Helper()
+	return buildLayerlabArgs(t, s, dir, map[string]string{"SOURCE_DATE_EPOCH": "0"}, events)
+}
+
+func buildLayerlabArgs(t *testing.T, s store.Store, dir string, args map[string]string, events func(build.Event)) (*build.Result, error) {
 	t.Helper()
 	df, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
 	if err != nil {
@@ -82,7 +108,7 @@ func buildLayerlab(t *testing.T, s store.Store, dir string, events func(build.Ev
 	return build.Build(context.Background(), s, build.Options{
 		Dockerfile: df,
 		Context:    root.FS(),
-		BuildArgs:  map[string]string{"SOURCE_DATE_EPOCH": "0"},
+		BuildArgs:  args,
 		Tags:       []string{"conformance:latest"},
 		Events:     events,
 	})
@@ -100,13 +126,14 @@ func TestConformance(t *testing.T) {
 	for _, dir := range cases {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			abs, _ := filepath.Abs(dir)
-			ref, err := p.Build(context.Background(), abs, buildkitpeer.BuildOptions{})
+			args := caseArgs(t, abs)
+			ref, err := p.Build(context.Background(), abs, buildkitpeer.BuildOptions{BuildArgs: args, SourceDateEpoch: args["SOURCE_DATE_EPOCH"]})
 			if err != nil {
 				t.Fatal(err)
 			}
 			s := store.NewMemory()
 			putImage(t, s, buildkitpeer.BaseRef, p.Base)
-			res, err := buildLayerlab(t, s, abs, nil)
+			res, err := buildLayerlabArgs(t, s, abs, args, nil)
 			if err != nil {
 				t.Fatalf("layerlab build: %v", err)
 			}
@@ -243,4 +270,3 @@ func entryDiff(got, want []string) []string {
 	return out
 }
 
-var _ = strings.TrimSpace

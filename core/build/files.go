@@ -58,6 +58,7 @@ func (b *builder) step(ctx context.Context, st *stageState, name, key string, ap
 		return fail(err)
 	}
 	lower := cur.Clone()
+	cur.TouchNonEmptyDirs(b.o.Now())
 	if err := apply(cur); err != nil {
 		return fail(err)
 	}

@@ -207,6 +207,26 @@ func (f *FS) touchParent(p string, t time.Time) {
 	}
 }
 
+// TouchNonEmptyDirs sets the mtime of every directory that has entries to t. It models how
+// BuildKit's native snapshotter prepares a step's snapshot: continuity's CopyDir copies a
+// directory's times before creating its entries, so every non-empty directory of the new
+// snapshot carries the copy time (which the rewrite-timestamp clamp then brings to the epoch).
+func (f *FS) TouchNonEmptyDirs(t time.Time) {
+	nonEmpty := map[string]bool{}
+	for p := range f.nodes {
+		if p != "" {
+			nonEmpty[Clean(path.Dir("/"+p))] = true
+		}
+	}
+	for p := range nonEmpty {
+		if n := f.nodes[p]; n != nil && n.IsDir() {
+			c := *n
+			c.ModTime = t
+			f.nodes[p] = &c
+		}
+	}
+}
+
 // Write puts n at p and marks p's parent directory as changed at t.
 func (f *FS) Write(p string, n *Node, t time.Time) error {
 	if err := f.Put(p, n); err != nil {

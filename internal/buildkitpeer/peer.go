@@ -199,6 +199,9 @@ func (p *Peer) Build(ctx context.Context, contextDir string, o BuildOptions) (*R
 		output += ",rewrite-timestamp=true"
 	}
 	for k, v := range o.BuildArgs {
+		if k == "SOURCE_DATE_EPOCH" {
+			continue // set above, with rewrite-timestamp
+		}
 		args = append(args, "--opt", "build-arg:"+k+"="+v)
 	}
 	if o.NoCache {
