@@ -269,4 +269,3 @@ func entryDiff(got, want []string) []string {
 	}
 	return out
 }
-
