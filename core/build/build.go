@@ -67,6 +67,12 @@ func Build(ctx context.Context, s store.Store, o Options) (*Result, error) {
 	if o.Events == nil {
 		o.Events = func(Event) {}
 	}
+	if o.Context == nil {
+		o.Context = emptyFS{}
+	}
+	if o.Context, err = withDockerignore(o.Context); err != nil {
+		return nil, err
+	}
 	b := &builder{s: s, o: o, df: df, lex: df.Lex()}
 	if v, ok := o.BuildArgs["SOURCE_DATE_EPOCH"]; ok && v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -447,3 +453,10 @@ func setEnv(env []string, k, v string) []string {
 }
 
 var errNoRun = errors.New("RUN is not emulated yet in layerlab (it comes with the mvdan.cc/sh interpreter); this build needs a real builder")
+
+// emptyFS is the context of a build given none.
+type emptyFS struct{}
+
+func (emptyFS) Open(name string) (fs.File, error) {
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+}

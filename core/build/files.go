@@ -273,6 +273,13 @@ func checksum(ctx fs.FS, matches []string) (string, error) {
 				return err
 			}
 			fmt.Fprintf(h, "%s\x00%o\x00%d\x00", p, info.Mode(), info.Size())
+			if info.Mode()&fs.ModeSymlink != 0 {
+				target, err := fs.ReadLink(ctx, p)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(h, "%s\x00", target)
+			}
 			if info.Mode().IsRegular() {
 				data, err := fs.ReadFile(ctx, p)
 				if err != nil {
