@@ -86,19 +86,21 @@ func Build(ctx context.Context, s store.Store, o Options) (*Result, error) {
 }
 
 type builder struct {
-	s     store.Store
-	o     Options
-	df    *dockerfile.File
-	lex   *shell.Lex
-	epoch *time.Time
+	stages []*stageState // built stages, by index
+	bases  []string      // each stage's FROM, expanded
+	s      store.Store
+	o      Options
+	df     *dockerfile.File
+	lex    *shell.Lex
+	epoch  *time.Time
 }
 
 // stageState is dispatchState's counterpart: the image being made and its filesystem.
 type stageState struct {
 	name      string
+	index     int
 	image     dockerspec.DockerOCIImage
 	base      *dockerspec.DockerOCIImage // nil for scratch
-	layers    []v1.Layer                 // base layers (descriptors) then new
 	descs     []v1.Descriptor
 	diffIDs   []v1.Hash
 	fs        *fsys.FS
@@ -123,22 +125,63 @@ func (b *builder) run(ctx context.Context) (*Result, error) {
 			}
 		}
 		if target < 0 {
-			return nil, fmt.Errorf("target stage %q could not be found", b.o.Target)
+			return nil, fmt.Errorf("failed to parse stage name %q: target stage %q could not be found", b.o.Target, b.o.Target)
 		}
 	}
 	global := b.globalArgs(stages[target].Name)
-	var st *stageState
-	for i := 0; i <= target; i++ {
-		if i != target {
-			continue // multi-stage builds: only the target stage for now
+	b.stages = make([]*stageState, len(stages))
+	b.bases = make([]string, len(stages))
+	for i := range stages {
+		name, _, err := b.lex.ProcessWord(stages[i].BaseName, global)
+		if err != nil {
+			return nil, fmt.Errorf("expanding FROM %s: %w", stages[i].BaseName, err)
 		}
-		var err error
-		st, err = b.runStage(ctx, &stages[i], i, global)
+		b.bases[i] = name
+	}
+	// Only the stages the target needs are built, in order.
+	need := map[int]bool{}
+	var visit func(i int)
+	visit = func(i int) {
+		if need[i] {
+			return
+		}
+		need[i] = true
+		if j, ok := b.stageIndex(b.bases[i], i); ok {
+			visit(j)
+		}
+		for _, c := range stages[i].Commands {
+			if cp, ok := c.(*instructions.CopyCommand); ok && cp.From != "" {
+				if j, ok := b.stageIndex(cp.From, i); ok {
+					visit(j)
+				}
+			}
+		}
+	}
+	visit(target)
+	for i := 0; i <= target; i++ {
+		if !need[i] {
+			continue
+		}
+		st, err := b.runStage(ctx, &stages[i], i, global)
 		if err != nil {
 			return nil, err
 		}
+		b.stages[i] = st
 	}
-	return b.export(ctx, st)
+	return b.export(ctx, b.stages[target])
+}
+
+// stageIndex finds the stage a FROM or --from names: an earlier stage's name or index.
+func (b *builder) stageIndex(name string, before int) (int, bool) {
+	if n, err := strconv.Atoi(name); err == nil {
+		return n, n >= 0 && n < before
+	}
+	for j := 0; j < before; j++ {
+		if b.df.Stages[j].Name != "" && strings.EqualFold(b.df.Stages[j].Name, name) {
+			return j, true
+		}
+	}
+	return 0, false
 }
 
 // globalArgs evaluates the ARGs before the first FROM with the predefined platform ARGs and
@@ -192,14 +235,12 @@ func stageName(stages []instructions.Stage, i int) string {
 }
 
 func (b *builder) runStage(ctx context.Context, stage *instructions.Stage, index int, global *envList) (*stageState, error) {
-	st := &stageState{name: stageName(b.df.Stages, index), argNames: map[string]bool{}}
-	baseName, _, err := b.lex.ProcessWord(stage.BaseName, global)
-	if err != nil {
-		return nil, fmt.Errorf("expanding FROM %s: %w", stage.BaseName, err)
-	}
-	// BuildKit numbers FROM (unless scratch) and the instructions that become file or exec
-	// operations.
-	if baseName != "scratch" {
+	st := &stageState{name: stageName(b.df.Stages, index), index: index}
+	baseName := b.bases[index]
+	parent, fromStage := b.stageIndex(baseName, index)
+	// BuildKit numbers FROM (unless scratch or an earlier stage) and the instructions that
+	// become file or exec operations.
+	if baseName != "scratch" && !fromStage {
 		st.cmdTotal = 1
 	}
 	for _, c := range stage.Commands {
@@ -208,23 +249,37 @@ func (b *builder) runStage(ctx context.Context, stage *instructions.Stage, index
 			st.cmdTotal++
 		}
 	}
-	fromName := b.prefix(st, "FROM "+baseName)
-	start := time.Now()
-	if baseName == "scratch" {
+	switch {
+	case fromStage:
+		p := b.stages[parent]
+		st.image = cloneImage(p.image)
+		st.base = p.base
+		st.descs = slices.Clone(p.descs)
+		st.diffIDs = slices.Clone(p.diffIDs)
+		st.pending = slices.Clone(p.pending)
+		if p.fs != nil {
+			st.fs = p.fs.Clone()
+		}
+		st.key = p.key
+		st.env = slices.Clone(p.env)
+	case baseName == "scratch":
 		st.image = emptyImage()
 		st.fs = fsys.New()
 		st.key = hashKey("from", "scratch")
-		st.cmdIndex-- // BuildKit gives scratch no step
-	} else {
+	default:
+		fromName := b.prefix(st, "FROM "+baseName)
+		start := time.Now()
 		if err := b.loadBase(ctx, st, baseName); err != nil {
 			b.o.Events(Event{Type: StepFailed, Step: st.cmdIndex, Total: st.cmdTotal, Name: fromName, Err: err})
 			return nil, err
 		}
 		b.o.Events(Event{Type: StepDone, Step: st.cmdIndex, Total: st.cmdTotal, Name: fromName, CacheKey: st.key, Duration: time.Since(start)})
 	}
-	for _, e := range st.image.Config.Env {
-		k, v, _ := strings.Cut(e, "=")
-		st.env = setEnv(st.env, k, v)
+	if !fromStage {
+		for _, e := range st.image.Config.Env {
+			k, v, _ := strings.Cut(e, "=")
+			st.env = setEnv(st.env, k, v)
+		}
 	}
 	st.image.Config.OnBuild = nil
 	for _, cmd := range stage.Commands {

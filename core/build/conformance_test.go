@@ -99,19 +99,21 @@ func buildLayerlab(t *testing.T, s store.Store, dir string, events func(build.Ev
 
 func buildLayerlabArgs(t *testing.T, s store.Store, dir string, args map[string]string, events func(build.Event)) (*build.Result, error) {
 	t.Helper()
+	return buildLayerlabOpts(t, s, dir, build.Options{BuildArgs: args, Events: events})
+}
+
+func buildLayerlabOpts(t *testing.T, s store.Store, dir string, o build.Options) (*build.Result, error) {
+	t.Helper()
 	df, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	root := contextFS(dir)
 	defer root.Close()
-	return build.Build(context.Background(), s, build.Options{
-		Dockerfile: df,
-		Context:    root.FS(),
-		BuildArgs:  args,
-		Tags:       []string{"conformance:latest"},
-		Events:     events,
-	})
+	o.Dockerfile = df
+	o.Context = root.FS()
+	o.Tags = []string{"conformance:latest"}
+	return build.Build(context.Background(), s, o)
 }
 
 // TestConformance builds every testdata/conformance case with layerlab and with real
@@ -127,13 +129,17 @@ func TestConformance(t *testing.T) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			abs, _ := filepath.Abs(dir)
 			args := caseArgs(t, abs)
-			ref, err := p.Build(context.Background(), abs, buildkitpeer.BuildOptions{BuildArgs: args, SourceDateEpoch: args["SOURCE_DATE_EPOCH"]})
+			target := ""
+			if b, err := os.ReadFile(filepath.Join(abs, "target")); err == nil {
+				target = strings.TrimSpace(string(b))
+			}
+			ref, err := p.Build(context.Background(), abs, buildkitpeer.BuildOptions{BuildArgs: args, SourceDateEpoch: args["SOURCE_DATE_EPOCH"], Target: target})
 			if err != nil {
 				t.Fatal(err)
 			}
 			s := store.NewMemory()
 			putImage(t, s, buildkitpeer.BaseRef, p.Base)
-			res, err := buildLayerlabArgs(t, s, abs, args, nil)
+			res, err := buildLayerlabOpts(t, s, abs, build.Options{BuildArgs: args, Target: target})
 			if err != nil {
 				t.Fatalf("layerlab build: %v", err)
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 )
 
@@ -24,6 +25,16 @@ func (b *builder) dispatch(ctx context.Context, st *stageState, cmd instructions
 			}); err != nil {
 				return err
 			}
+		}
+	}
+	if ex, ok := cmd.(instructions.SupportsSingleWordExpansionRaw); ok {
+		if err := ex.ExpandRaw(func(word string) (string, error) {
+			lex := shell.NewLex('\\')
+			lex.SkipProcessQuotes = true
+			w, _, err := lex.ProcessWord(word, b.stateEnv(st))
+			return w, err
+		}); err != nil {
+			return err
 		}
 	}
 	img := &st.image
@@ -130,7 +141,7 @@ func (b *builder) dispatch(ctx context.Context, st *stageState, cmd instructions
 	case *instructions.RunCommand:
 		return errNoRun
 	case *instructions.AddCommand:
-		return fmt.Errorf("ADD is not supported yet in layerlab; use COPY for context files")
+		return b.dispatchAdd(ctx, st, c)
 	default:
 		return fmt.Errorf("%s is not supported yet in layerlab", cmd.Name())
 	}

@@ -155,23 +155,86 @@ func (b *builder) dispatchWorkdir(ctx context.Context, st *stageState, c *instru
 	return nil
 }
 
+// copySpec is what COPY and ADD share.
+type copySpec struct {
+	add      bool
+	from     string
+	chown    string
+	chmod    string
+	parents  bool
+	sources  []string
+	contents []instructions.SourceContent
+	dest     string
+	original string
+	unpack   bool
+}
+
 func (b *builder) dispatchCopy(ctx context.Context, st *stageState, c *instructions.CopyCommand) error {
-	if c.From != "" {
-		return fmt.Errorf("COPY --from is not supported yet in layerlab")
+	return b.copyFiles(ctx, st, copySpec{from: c.From, chown: c.Chown, chmod: c.Chmod, parents: c.Parents,
+		sources: c.SourcePaths, contents: c.SourceContents, dest: c.DestPath, original: c.String()})
+}
+
+func (b *builder) dispatchAdd(ctx context.Context, st *stageState, c *instructions.AddCommand) error {
+	for _, src := range c.SourcePaths {
+		if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") || strings.HasPrefix(src, "git@") {
+			return fmt.Errorf("ADD from a URL or git is not supported in layerlab (no network); download into the context and COPY it")
+		}
 	}
-	if len(c.SourceContents) > 0 {
-		return fmt.Errorf("COPY with a heredoc is not supported yet in layerlab")
+	unpack := true
+	if c.Unpack != nil {
+		unpack = *c.Unpack
+	}
+	return b.copyFiles(ctx, st, copySpec{add: true, chown: c.Chown, chmod: c.Chmod,
+		sources: c.SourcePaths, contents: c.SourceContents, dest: c.DestPath, original: c.String(), unpack: unpack})
+}
+
+// copySource is where a COPY reads from: the context, a stage, an image or a heredoc.
+type copySource struct {
+	fsys      fs.FS
+	keepOwner bool // sources other than the context keep their files' owners
+	key       string
+}
+
+func (b *builder) copySourceFor(ctx context.Context, st *stageState, from string) (copySource, error) {
+	if from == "" {
+		return copySource{fsys: b.o.Context, key: "context"}, nil
+	}
+	if j, ok := b.stageIndex(from, st.index); ok {
+		src := b.stages[j]
+		if src == nil {
+			return copySource{}, fmt.Errorf("stage %q was not built", from)
+		}
+		f, err := b.materialize(ctx, src)
+		if err != nil {
+			return copySource{}, err
+		}
+		return copySource{fsys: f.IOFS(), keepOwner: true, key: "stage"}, nil
+	}
+	tmp := &stageState{}
+	if err := b.loadBase(ctx, tmp, from); err != nil {
+		return copySource{}, err
+	}
+	f, err := b.materialize(ctx, tmp)
+	if err != nil {
+		return copySource{}, err
+	}
+	return copySource{fsys: f.IOFS(), keepOwner: true, key: "image " + tmp.key}, nil
+}
+
+func (b *builder) copyFiles(ctx context.Context, st *stageState, c copySpec) error {
+	if c.parents {
+		return fmt.Errorf("COPY --parents is not supported yet in layerlab")
 	}
 	var mode *int64
-	if c.Chmod != "" {
-		m, err := strconv.ParseUint(c.Chmod, 8, 32)
+	if c.chmod != "" {
+		m, err := strconv.ParseUint(c.chmod, 8, 32)
 		if err != nil || m > 0o7777 {
-			return fmt.Errorf("invalid chmod parameter: '%v'. it should be octal string and between 0 and 07777", c.Chmod)
+			return fmt.Errorf("invalid chmod parameter: '%v'. it should be octal string and between 0 and 07777", c.chmod)
 		}
 		mm := int64(m)
 		mode = &mm
 	}
-	dest := c.DestPath
+	dest := c.dest
 	keepSlash := strings.HasSuffix(dest, "/") || dest == "." || dest == ""
 	if !strings.HasPrefix(dest, "/") {
 		wd := st.image.Config.WorkingDir
@@ -184,29 +247,37 @@ func (b *builder) dispatchCopy(ctx context.Context, st *stageState, c *instructi
 	destDir := keepSlash
 
 	msg := "COPY"
-	if c.Parents {
+	if c.add {
+		msg = "ADD"
+	}
+	if c.parents {
 		msg += " --parents"
 	}
-	if c.Chown != "" {
-		msg += " --chown=" + c.Chown
+	if c.chown != "" {
+		msg += " --chown=" + c.chown
 	}
-	if c.Chmod != "" {
-		msg += " --chmod=" + c.Chmod
+	if c.chmod != "" {
+		msg += " --chmod=" + c.chmod
+	}
+	src, err := b.copySourceFor(ctx, st, c.from)
+	if err != nil {
+		return err
 	}
 	type source struct {
-		spec    string
-		matches []string // context paths, clean, relative ("" = the root)
+		fsys      fs.FS
+		keepOwner bool
+		matches   []string // clean relative paths ("" = the root)
 	}
 	var sources []source
-	keyParts := []string{st.key, "copy", dest, strconv.FormatBool(destDir), c.Chown, c.Chmod}
-	for _, src := range c.SourcePaths {
-		msg += " " + src
-		p := fsys.Clean(src)
+	keyParts := []string{st.key, "copy", strconv.FormatBool(c.add), strconv.FormatBool(c.unpack), dest, strconv.FormatBool(destDir), c.chown, c.chmod, src.key}
+	for _, sp := range c.sources {
+		msg += " " + sp
+		p := fsys.Clean(sp)
 		var matches []string
 		if strings.ContainsAny(p, "*?[") {
-			m, err := fs.Glob(b.o.Context, p)
+			m, err := fs.Glob(src.fsys, p)
 			if err != nil {
-				return fmt.Errorf("bad pattern %q: %w", src, err)
+				return fmt.Errorf("bad pattern %q: %w", sp, err)
 			}
 			matches = m
 		} else {
@@ -214,32 +285,44 @@ func (b *builder) dispatchCopy(ctx context.Context, st *stageState, c *instructi
 			if name == "" {
 				name = "."
 			}
-			if _, err := fs.Stat(b.o.Context, name); err != nil {
+			if _, err := fs.Stat(src.fsys, name); err != nil {
 				return fmt.Errorf("failed to calculate checksum: %q: not found", "/"+p)
 			}
 			matches = []string{p}
 		}
-		sum, err := checksum(b.o.Context, matches)
+		sum, err := checksum(src.fsys, matches)
 		if err != nil {
 			return err
 		}
-		keyParts = append(keyParts, src, sum)
-		sources = append(sources, source{src, matches})
+		keyParts = append(keyParts, sp, sum)
+		sources = append(sources, source{src.fsys, src.keepOwner, matches})
 	}
-	msg += " " + c.DestPath
-	name := b.stepName(st, c.String())
+	for _, hd := range c.contents {
+		msg += " <<" + hd.Path
+		doc := fsys.New()
+		name := fsys.Clean(hd.Path)
+		if err := doc.MkdirAll(path.Dir("/"+name), 0o755, 0, 0, b.o.Now()); err != nil {
+			return err
+		}
+		if err := doc.Put(name, &fsys.Node{Type: tar.TypeReg, Mode: 0o644, Data: []byte(hd.Data), ModTime: b.o.Now()}); err != nil {
+			return err
+		}
+		keyParts = append(keyParts, "heredoc", hd.Path, hd.Data)
+		sources = append(sources, source{doc.IOFS(), false, []string{name}})
+	}
+	msg += " " + c.dest
+	name := b.stepName(st, c.original)
 	key := hashKey(keyParts...)
-	err := b.step(ctx, st, name, key, func(f *fsys.FS) error {
-		uid, gid := 0, 0
-		if c.Chown != "" {
+	err = b.step(ctx, st, name, key, func(f *fsys.FS) error {
+		uid, gid := -1, -1
+		if c.chown != "" {
 			var err error
-			if uid, gid, err = lookupUser(f, c.Chown); err != nil {
+			if uid, gid, err = lookupUser(f, c.chown); err != nil {
 				return err
 			}
 		}
-		now := b.o.Now()
-		cp := &copier{ctx: b.o.Context, f: f, uid: uid, gid: gid, mode: mode, now: now}
 		for _, s := range sources {
+			cp := &copier{ctx: s.fsys, f: f, uid: uid, gid: gid, keepOwner: s.keepOwner, mode: mode, now: b.o.Now(), unpack: c.unpack}
 			for _, m := range s.matches {
 				if err := cp.copy(m, dest, destDir); err != nil {
 					return err
@@ -273,6 +356,9 @@ func checksum(ctx fs.FS, matches []string) (string, error) {
 				return err
 			}
 			fmt.Fprintf(h, "%s\x00%o\x00%d\x00", p, info.Mode(), info.Size())
+			if n, ok := info.Sys().(*fsys.Node); ok {
+				fmt.Fprintf(h, "%d:%d\x00", n.UID, n.GID)
+			}
 			if info.Mode()&fs.ModeSymlink != 0 {
 				target, err := fs.ReadLink(ctx, p)
 				if err != nil {
@@ -298,11 +384,33 @@ func checksum(ctx fs.FS, matches []string) (string, error) {
 }
 
 type copier struct {
-	ctx      fs.FS
-	f        *fsys.FS
-	uid, gid int
-	mode     *int64
-	now      time.Time
+	ctx       fs.FS
+	f         *fsys.FS
+	uid, gid  int // -1: no --chown
+	keepOwner bool
+	mode      *int64
+	now       time.Time
+	unpack    bool
+}
+
+// owner is who a copied entry belongs to: --chown, else the source's owner for stages and
+// images, else root.
+func (c *copier) owner(info fs.FileInfo) (int, int) {
+	if c.uid >= 0 {
+		return c.uid, c.gid
+	}
+	if n, ok := info.Sys().(*fsys.Node); ok && c.keepOwner {
+		return n.UID, n.GID
+	}
+	return 0, 0
+}
+
+// dirOwner is the owner of directories the copy creates on the way to the destination.
+func (c *copier) dirOwner() (int, int) {
+	if c.uid >= 0 {
+		return c.uid, c.gid
+	}
+	return 0, 0
 }
 
 func tarMode(m fs.FileMode) int64 {
@@ -335,18 +443,24 @@ func (c *copier) copy(src, dest string, destDir bool) error {
 	if err != nil {
 		return err
 	}
+	du, dg := c.dirOwner()
 	if info.IsDir() {
-		if err := c.f.MkdirAll(path.Dir("/"+rdest), 0o755, c.uid, c.gid, c.now); err != nil {
+		if err := c.f.MkdirAll(path.Dir("/"+rdest), 0o755, du, dg, c.now); err != nil {
 			return err
 		}
 		return c.copyDir(name, rdest, info)
 	}
+	if c.unpack {
+		if ok, err := c.tryUnpack(name, rdest); ok || err != nil {
+			return err
+		}
+	}
 	if n := c.f.Get(rdest); destDir || (n != nil && n.IsDir()) {
-		if err := c.f.MkdirAll("/"+rdest, 0o755, c.uid, c.gid, c.now); err != nil {
+		if err := c.f.MkdirAll("/"+rdest, 0o755, du, dg, c.now); err != nil {
 			return err
 		}
 		rdest = path.Join(rdest, path.Base("/"+src))
-	} else if err := c.f.MkdirAll(path.Dir("/"+rdest), 0o755, c.uid, c.gid, c.now); err != nil {
+	} else if err := c.f.MkdirAll(path.Dir("/"+rdest), 0o755, du, dg, c.now); err != nil {
 		return err
 	}
 	return c.copyFile(name, rdest, info)
@@ -362,16 +476,15 @@ func (c *copier) meta(info fs.FileInfo) (int64, time.Time) {
 
 func (c *copier) copyFile(src, dest string, info fs.FileInfo) error {
 	m, mt := c.meta(info)
-	n := &fsys.Node{Type: tar.TypeReg, Mode: m, UID: c.uid, GID: c.gid, ModTime: mt}
+	uid, gid := c.owner(info)
+	n := &fsys.Node{Type: tar.TypeReg, Mode: m, UID: uid, GID: gid, ModTime: mt}
 	if info.Mode()&fs.ModeSymlink != 0 {
-		if rl, ok := c.ctx.(fs.ReadLinkFS); ok {
-			target, err := rl.ReadLink(src)
-			if err != nil {
-				return err
-			}
-			n = &fsys.Node{Type: tar.TypeSymlink, Mode: 0o777, UID: c.uid, GID: c.gid, ModTime: mt, Link: target}
-			return c.f.Write(dest, n, c.now)
+		target, err := fs.ReadLink(c.ctx, src)
+		if err != nil {
+			return fmt.Errorf("reading link %s: %w", "/"+src, err)
 		}
+		n = &fsys.Node{Type: tar.TypeSymlink, Mode: 0o777, UID: uid, GID: gid, ModTime: mt, Link: target}
+		return c.f.Write(dest, n, c.now)
 	}
 	data, err := fs.ReadFile(c.ctx, src)
 	if err != nil {
@@ -386,6 +499,7 @@ func (c *copier) copyFile(src, dest string, info fs.FileInfo) error {
 
 func (c *copier) copyDir(src, dest string, info fs.FileInfo) error {
 	m, mt := c.meta(info)
+	uid, gid := c.owner(info)
 	if old := c.f.Get(dest); old != nil && !old.IsDir() {
 		return fmt.Errorf("cannot copy directory %s over file /%s", src, dest)
 	}
@@ -394,7 +508,7 @@ func (c *copier) copyDir(src, dest string, info fs.FileInfo) error {
 		return fmt.Errorf("reading %s from the context: %w", src, err)
 	}
 	if dest != "" {
-		if err := c.f.Write(dest, &fsys.Node{Type: tar.TypeDir, Mode: m, UID: c.uid, GID: c.gid, ModTime: c.now}, c.now); err != nil {
+		if err := c.f.Write(dest, &fsys.Node{Type: tar.TypeDir, Mode: m, UID: uid, GID: gid, ModTime: c.now}, c.now); err != nil {
 			return err
 		}
 	}
@@ -415,7 +529,7 @@ func (c *copier) copyDir(src, dest string, info fs.FileInfo) error {
 		}
 	}
 	if dest != "" {
-		return c.f.Put(dest, &fsys.Node{Type: tar.TypeDir, Mode: m, UID: c.uid, GID: c.gid, ModTime: mt})
+		return c.f.Put(dest, &fsys.Node{Type: tar.TypeDir, Mode: m, UID: uid, GID: gid, ModTime: mt})
 	}
 	return nil
 }
