@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -506,8 +505,6 @@ func setEnv(env []string, k, v string) []string {
 	}
 	return append(slices.Clone(env), k+"="+v)
 }
-
-var errNoRun = errors.New("RUN is not emulated yet in layerlab (it comes with the mvdan.cc/sh interpreter); this build needs a real builder")
 
 // emptyFS is the context of a build given none.
 type emptyFS struct{}

@@ -103,7 +103,8 @@ func TestBadInput(t *testing.T) {
 		{"missing file", "FROM busybox\nCOPY nope.txt /\n", `Dockerfile:2: COPY nope.txt /: failed to calculate checksum: "/nope.txt": not found`},
 		{"missing base", "FROM nosuch:1.0\nCOPY a.txt /\n", "base image nosuch:1.0: not found in the store (pull it first)"},
 		{"syntax", "FROM busybox\nCOPPY a b\n", "parsing Dockerfile line 2: unknown instruction: COPPY: \"COPPY a b\" (did you mean COPY?)"},
-		{"run", "FROM busybox\nRUN echo hi\n", "Dockerfile:2: RUN echo hi: RUN is not emulated yet"},
+		{"run not found", "FROM busybox\nRUN nosuchcmd -x\n", "Dockerfile:2: RUN nosuchcmd -x: process \"/bin/sh -c nosuchcmd -x\" did not complete successfully: exit code: 127\n/bin/sh: nosuchcmd: not found"},
+		{"run exit", "FROM busybox\nRUN exit 3\n", "exit code: 3"},
 		{"bad chown", "FROM busybox\nCOPY --chown=ghost a.txt /\n", "unable to find user ghost: no matching entries in passwd file"},
 		{"bad signal", "FROM busybox\nSTOPSIGNAL SIGNOPE\n", "invalid signal: SIGNOPE"},
 	}

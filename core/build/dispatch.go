@@ -139,7 +139,7 @@ func (b *builder) dispatch(ctx context.Context, st *stageState, cmd instructions
 	case *instructions.OnbuildCommand:
 		img.Config.OnBuild = append(img.Config.OnBuild, c.Expression)
 	case *instructions.RunCommand:
-		return errNoRun
+		return b.dispatchRun(ctx, st, c)
 	case *instructions.AddCommand:
 		return b.dispatchAdd(ctx, st, c)
 	default:

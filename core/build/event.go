@@ -15,6 +15,7 @@ const (
 	StepStarted EventType = "started"
 	StepCached  EventType = "cached"
 	StepDone    EventType = "done"
+	StepOutput  EventType = "output"
 	StepFailed  EventType = "error"
 )
 
@@ -32,4 +33,5 @@ type Event struct {
 	Changes  []fsys.Change // the layer's entries (only on StepDone for a step that ran)
 	Duration time.Duration
 	Err      error
+	Output   []byte // what a RUN printed (StepOutput)
 }

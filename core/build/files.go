@@ -31,7 +31,7 @@ type cacheRecord struct {
 
 // step runs (or finds in the cache) a step that changes the filesystem and appends its
 // layer to the stage.
-func (b *builder) step(ctx context.Context, st *stageState, name, key string, apply func(*fsys.FS) error) error {
+func (b *builder) step(ctx context.Context, st *stageState, name, key string, apply func(*fsys.FS) error, output ...func() []byte) error {
 	start := time.Now()
 	ev := Event{Step: st.cmdIndex, Total: st.cmdTotal, Name: name, CacheKey: key}
 	ev.Type = StepStarted
@@ -59,7 +59,14 @@ func (b *builder) step(ctx context.Context, st *stageState, name, key string, ap
 	}
 	lower := cur.Clone()
 	cur.TouchNonEmptyDirs(b.o.Now())
-	if err := apply(cur); err != nil {
+	err = apply(cur)
+	for _, o := range output {
+		if out := o(); len(out) > 0 {
+			b.o.Events(Event{Type: StepOutput, Step: st.cmdIndex, Total: st.cmdTotal, Name: name, CacheKey: key, Output: out})
+		}
+	}
+	if err != nil {
+		st.fs = lower // the failed step leaves nothing behind
 		return fail(err)
 	}
 	changes := fsys.Diff(lower, cur)
