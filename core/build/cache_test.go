@@ -81,7 +81,12 @@ func TestCachedPattern(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("Dockerfile", "FROM busybox\nWORKDIR /usr/src/app\nCOPY package.json ./\nENV NODE_ENV=production\nCOPY index.js ./\nCOPY lib/ ./lib/\nEXPOSE 3000\nCMD [\"node\", \"index.js\"]\n")
+	dockerfile := func(env string) string {
+		return "FROM busybox\nWORKDIR /usr/src/app\nCOPY package.json ./\nENV NODE_ENV=" + env +
+			"\nCOPY index.js ./\nRUN mkdir -p build && cat index.js > build/out.js\nCOPY lib/ ./lib/\n" +
+			"ARG VERSION=1\nRUN echo $VERSION > version.txt\nEXPOSE 3000\nCMD [\"node\", \"index.js\"]\n"
+	}
+	write("Dockerfile", dockerfile("production"))
 	write("package.json", "{\"name\":\"app\"}\n")
 	write("index.js", "console.log('v1')\n")
 	write("lib/util.js", "module.exports = 1\n")
@@ -91,30 +96,39 @@ func TestCachedPattern(t *testing.T) {
 	steps := []struct {
 		name   string
 		change func()
+		args   map[string]string
 	}{
-		{"first build", func() {}},
-		{"rebuild unchanged", func() {}},
-		{"index.js changed", func() { write("index.js", "console.log('v2')\n") }},
+		{"first build", func() {}, nil},
+		{"rebuild unchanged", func() {}, nil},
+		{"index.js changed", func() { write("index.js", "console.log('v2')\n") }, nil},
 		{"package.json touched, content same", func() {
 			future := time.Now().Add(time.Hour)
 			if err := os.Chtimes(filepath.Join(dir, "package.json"), future, future); err != nil {
 				t.Fatal(err)
 			}
-		}},
-		{"lib/util.js changed", func() { write("lib/util.js", "module.exports = 2\n") }},
+		}, nil},
+		{"lib/util.js changed", func() { write("lib/util.js", "module.exports = 2\n") }, nil},
+		{"ENV changed: file steps keep their cache, RUN steps after it run", func() { write("Dockerfile", dockerfile("development")) }, nil},
+		{"build arg given: only the RUN that sees it runs", func() {}, map[string]string{"VERSION": "2"}},
+		{"same build arg again", func() {}, map[string]string{"VERSION": "2"}},
 	}
 	for _, st := range steps {
 		st.change()
-		ref, err := p.Build(context.Background(), dir, buildkitpeer.BuildOptions{})
+		ref, err := p.Build(context.Background(), dir, buildkitpeer.BuildOptions{BuildArgs: st.args})
 		if err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
 		var events []build.Event
-		res, err := buildLayerlab(t, s, dir, func(e build.Event) { events = append(events, e) })
+		args := map[string]string{"SOURCE_DATE_EPOCH": "0"}
+		for k, v := range st.args {
+			args[k] = v
+		}
+		res, err := buildLayerlabArgs(t, s, dir, args, func(e build.Event) { events = append(events, e) })
 		if err != nil {
 			t.Fatalf("%s: layerlab: %v", st.name, err)
 		}
 		got, want := llPattern(events), bkPattern(ref.Log)
+		t.Logf("%s: %q", st.name, got)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: CACHED pattern\n got: %q\nwant: %q", st.name, got, want)
 		}
