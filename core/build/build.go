@@ -98,6 +98,7 @@ type builder struct {
 type stageState struct {
 	name      string
 	index     int
+	baseRef   string // docker.io/library/busybox:latest@sha256:..., for the FROM step's name
 	image     dockerspec.DockerOCIImage
 	base      *dockerspec.DockerOCIImage // nil for scratch
 	descs     []v1.Descriptor
@@ -272,6 +273,8 @@ func (b *builder) runStage(ctx context.Context, stage *instructions.Stage, index
 			b.o.Events(Event{Type: StepFailed, Step: st.cmdIndex, Total: st.cmdTotal, Name: fromName, Err: err})
 			return nil, err
 		}
+		// BuildKit names the step by the resolved reference and digest.
+		fromName = fromName[:strings.Index(fromName, "] ")+2] + "FROM " + st.baseRef
 		b.o.Events(Event{Type: StepDone, Step: st.cmdIndex, Total: st.cmdTotal, Name: fromName, CacheKey: st.key, Duration: time.Since(start)})
 	}
 	if !fromStage {
@@ -376,6 +379,7 @@ func (b *builder) loadBase(ctx context.Context, st *stageState, name string) err
 		st.pending = append(st.pending, l)
 	}
 	st.key = hashKey("from", desc.Digest.String())
+	st.baseRef = named.String() + "@" + desc.Digest.String()
 	return nil
 }
 

@@ -128,10 +128,30 @@ func TestCachedPattern(t *testing.T) {
 			t.Fatalf("%s: layerlab: %v", st.name, err)
 		}
 		got, want := llPattern(events), bkPattern(ref.Log)
-		t.Logf("%s: %q", st.name, got)
+		if g, w := fromName(events), bkFromName(ref.Log); g != w {
+			t.Errorf("%s: FROM step: got %q; want %q", st.name, g, w)
+		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: CACHED pattern\n got: %q\nwant: %q", st.name, got, want)
 		}
 		compareImages(t, s, res, ref.Image)
 	}
+}
+
+func fromName(events []build.Event) string {
+	for _, e := range events {
+		if strings.Contains(e.Name, "] FROM ") {
+			return e.Name
+		}
+	}
+	return ""
+}
+
+func bkFromName(log string) string {
+	for _, line := range strings.Split(log, "\n") {
+		if m := bkStep.FindStringSubmatch(line); m != nil && strings.Contains(m[2], "] FROM ") {
+			return m[2]
+		}
+	}
+	return ""
 }
