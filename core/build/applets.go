@@ -32,8 +32,14 @@ func init() {
 	}
 }
 
+// externalBuiltins are busybox applets that are also shell builtins.
+var externalBuiltins = map[string]bool{"echo": true, "printf": true, "test": true, "[": true, "true": true, "false": true, "pwd": true, "kill": true}
+
 func appletNames() string {
 	var n []string
+	for k := range externalBuiltins {
+		n = append(n, k)
+	}
 	for k := range applets {
 		n = append(n, k)
 	}
@@ -72,6 +78,12 @@ func (m *machine) exec(ctx context.Context, args []string) error {
 		applet, args = args[1], args[1:]
 	}
 	fn, ok := applets[applet]
+	if found == "bin/busybox" && !ok && externalBuiltins[applet] {
+		// busybox's echo, printf, test... run as programs (from xargs or find -exec) behave
+		// as the shell's builtins do.
+		args = append([]string{applet}, args[1:]...)
+		return hc.Builtin(ctx, args)
+	}
 	if found != "bin/busybox" || !ok {
 		fmt.Fprintf(hc.Stderr, "/bin/sh: %s: not found\n", name)
 		fmt.Fprintf(hc.Stderr, "layerlab: %s is not emulated; RUN can execute: %s\n", name, appletNames())
