@@ -21,8 +21,15 @@ import (
 	"github.com/layerlab/layerlab/core/fsys"
 )
 
-// RunTimeout is how long one emulated RUN may take.
-var RunTimeout = 60 * time.Second
+// RunTimeout is how long one emulated RUN may take, and RunSizeLimit how many bytes its files
+// may grow the filesystem by: a step that never ends or fills memory stops with an error
+// instead of freezing the page.
+var (
+	RunTimeout         = 60 * time.Second
+	RunSizeLimit int64 = 512 << 20
+)
+
+var errTooBig = errors.New("size limit")
 
 // dispatchRun emulates RUN: the command runs in mvdan.cc/sh's interpreter over the stage's
 // in-memory filesystem, with Go versions of a few busybox applets (see applets.go).
@@ -57,8 +64,11 @@ func (b *builder) dispatchRun(ctx context.Context, st *stageState, c *instructio
 		}
 		rctx, cancel := context.WithTimeout(ctx, RunTimeout)
 		defer cancel()
-		m := &machine{f: f, uid: uid, gid: gid, now: b.o.Now(), out: &out}
+		m := &machine{f: f, uid: uid, gid: gid, now: b.o.Now(), out: &limitedWriter{w: &out, n: 1 << 20}, cancel: cancel}
 		code, err := m.run(rctx, args, env.kv, wd)
+		if m.tooBig {
+			return fmt.Errorf("RUN wrote more than %.1f MB, the playground's limit", float64(RunSizeLimit)/(1<<20))
+		}
 		if err != nil {
 			return err
 		}
@@ -102,6 +112,9 @@ func runCommandString(args []string, buildArgs []instructions.KeyValuePairOption
 
 // machine is one RUN's world: the filesystem, who runs, and where output goes.
 type machine struct {
+	written  int64 // bytes written to files so far
+	tooBig   bool
+	cancel   context.CancelFunc
 	f        *fsys.FS
 	uid, gid int
 	now      time.Time
@@ -134,6 +147,7 @@ func exitCode(err error) (int, error) {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return 0, fmt.Errorf("RUN took longer than %s, the playground's limit", RunTimeout)
 	}
+
 	return 0, err
 }
 
@@ -264,8 +278,13 @@ type fileWriter struct {
 
 func (w *fileWriter) Read([]byte) (int, error) { return 0, io.EOF }
 func (w *fileWriter) Write(b []byte) (int, error) {
-	n, _ := w.buf.Write(b)
-	return n, w.flush()
+	w.m.written += int64(len(b))
+	if w.m.written > RunSizeLimit {
+		w.m.tooBig = true
+		w.m.cancel()
+		return 0, errTooBig
+	}
+	return w.buf.Write(b)
 }
 func (w *fileWriter) Close() error { return w.flush() }
 func (w *fileWriter) flush() error {
@@ -303,3 +322,19 @@ func (n nopRWC) Write(b []byte) (int, error) {
 	return n.w.Write(b)
 }
 func (nopRWC) Close() error { return nil }
+
+// limitedWriter keeps the first n bytes of a step's output (what the page shows) and drops
+// the rest, so that a chatty loop cannot fill memory either.
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(b []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(b), l.n)
+		l.w.Write(b[:k])
+		l.n -= k
+	}
+	return len(b), nil
+}
