@@ -49,6 +49,9 @@ func appletNames() string {
 
 // exec runs a command the shell did not handle itself: a busybox applet found on PATH.
 func (m *machine) exec(ctx context.Context, args []string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	hc := interp.HandlerCtx(ctx)
 	name := args[0]
 	found := ""
@@ -519,6 +522,10 @@ func (m *machine) cp(ctx context.Context, args []string) int {
 			code = m.errf(ctx, "cp: omitting directory '%s'", s)
 			continue
 		}
+		if target == sp || strings.HasPrefix(target, sp+"/") || sp == "" {
+			code = m.errf(ctx, "cp: recursion detected, omitting directory '%s'", s)
+			continue
+		}
 		m.copyTree(sp, target, preserve)
 	}
 	return code
@@ -569,6 +576,13 @@ func (m *machine) mv(ctx context.Context, args []string) int {
 		target := destP
 		if destIsDir {
 			target = path.Join(destP, path.Base("/"+sp))
+		}
+		if target == sp {
+			continue
+		}
+		if strings.HasPrefix(target, sp+"/") || sp == "" {
+			code = m.errf(ctx, "mv: can't rename '%s': Invalid argument", s)
+			continue
 		}
 		m.copyTree(sp, target, true)
 		m.remove(sp)

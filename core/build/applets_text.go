@@ -78,6 +78,9 @@ func countArg(f map[byte]string, def int) (int, bool, error) {
 	}
 	plus := strings.HasPrefix(v, "+")
 	n, err := strconv.Atoi(strings.TrimPrefix(v, "+"))
+	if err == nil && n < 0 {
+		err = fmt.Errorf("negative count")
+	}
 	return n, plus, err
 }
 
@@ -111,7 +114,7 @@ func (m *machine) head(ctx context.Context, args []string) int {
 		}
 		if c, ok := f['c']; ok {
 			k, _ := strconv.Atoi(c)
-			w.Write(d[:min(k, len(d))])
+			w.Write(d[:max(0, min(k, len(d)))])
 			continue
 		}
 		w.Write(firstLines(d, n))
@@ -148,7 +151,7 @@ func (m *machine) tail(ctx context.Context, args []string) int {
 		}
 		if c, ok := f['c']; ok {
 			k, _ := strconv.Atoi(c)
-			w.Write(d[max(0, len(d)-k):])
+			w.Write(d[min(len(d), max(0, len(d)-k)):])
 			continue
 		}
 		if fromStart {
