@@ -401,8 +401,12 @@ func parseMode(spec string, old int64, isDir bool) (int64, bool) {
 }
 
 func (m *machine) walk(p string, recursive bool, fn func(p string, n *fsys.Node)) {
-	fn(p, m.f.Get(p))
-	if !recursive || !m.f.Get(p).IsDir() {
+	n := m.f.Get(p)
+	if n == nil {
+		return
+	}
+	fn(p, n)
+	if !recursive || !n.IsDir() {
 		return
 	}
 	for _, c := range m.f.Children(p) {
@@ -532,7 +536,11 @@ func (m *machine) cp(ctx context.Context, args []string) int {
 }
 
 func (m *machine) copyTree(src, dst string, preserve bool) {
-	n := *m.f.Get(src)
+	sn := m.f.Get(src)
+	if sn == nil {
+		return
+	}
+	n := *sn
 	if !preserve {
 		n.UID, n.GID, n.ModTime = m.uid, m.gid, m.now
 		if n.Type != tar.TypeSymlink {

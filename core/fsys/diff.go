@@ -45,6 +45,12 @@ type Change struct {
 // type, mode or owner changed; a deleted subtree is one deletion; and the parent directories
 // of every change are included (the root never is). The result is in walk order.
 func Diff(lower, upper *FS) []Change {
+	if lower != upper {
+		lower.mu.RLock()
+		defer lower.mu.RUnlock()
+	}
+	upper.mu.RLock()
+	defer upper.mu.RUnlock()
 	changed := map[string]Change{}
 	for p, n := range upper.nodes {
 		if p == "" {

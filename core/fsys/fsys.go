@@ -9,6 +9,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -29,7 +30,11 @@ type Node struct {
 func (n *Node) IsDir() bool { return n.Type == tar.TypeDir }
 
 // FS is a snapshot: a map from clean relative paths ("" is the root, "etc/passwd") to nodes.
+//
+// An FS is safe for concurrent use (a shell pipeline's commands run at once); compound
+// operations are not atomic, as on a real filesystem.
 type FS struct {
+	mu    sync.RWMutex
 	nodes map[string]*Node
 }
 
@@ -40,6 +45,8 @@ func New() *FS {
 
 // Clone returns an independent snapshot sharing the (immutable) nodes.
 func (f *FS) Clone() *FS {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
 	m := make(map[string]*Node, len(f.nodes))
 	for k, v := range f.nodes {
 		m[k] = v
@@ -54,13 +61,23 @@ func Clean(p string) string {
 }
 
 // Get returns the node at p (not following a final symlink), or nil.
-func (f *FS) Get(p string) *Node { return f.nodes[Clean(p)] }
+func (f *FS) Get(p string) *Node {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.nodes[Clean(p)]
+}
 
 // Len is the number of entries, the root included.
-func (f *FS) Len() int { return len(f.nodes) }
+func (f *FS) Len() int {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return len(f.nodes)
+}
 
 // Paths returns every path except the root, in layer (walk) order.
 func (f *FS) Paths() []string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
 	out := make([]string, 0, len(f.nodes))
 	for k := range f.nodes {
 		if k != "" {
@@ -74,6 +91,12 @@ func (f *FS) Paths() []string {
 // Put sets p to n, replacing what was there (and, if that was a directory and n is not, its
 // contents). The parent must exist and be a directory.
 func (f *FS) Put(p string, n *Node) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.put(p, n)
+}
+
+func (f *FS) put(p string, n *Node) error {
 	p = Clean(p)
 	if p == "" {
 		if !n.IsDir() {
@@ -95,6 +118,12 @@ func (f *FS) Put(p string, n *Node) error {
 
 // Remove deletes p and everything under it.
 func (f *FS) Remove(p string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.remove(p)
+}
+
+func (f *FS) remove(p string) {
 	p = Clean(p)
 	if p == "" {
 		return
@@ -114,6 +143,8 @@ func (f *FS) removeChildren(p string) {
 
 // Children returns the names directly inside directory p, sorted.
 func (f *FS) Children(p string) []string {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
 	p = Clean(p)
 	prefix := p + "/"
 	if p == "" {
@@ -137,6 +168,12 @@ func (f *FS) Children(p string) []string {
 // returns the resulting clean path, which may not exist. Symlinks are resolved inside the FS:
 // an absolute target is relative to the FS root and ".." never climbs above it.
 func (f *FS) Resolve(p string, followFinal bool) (string, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.resolve(p, followFinal)
+}
+
+func (f *FS) resolve(p string, followFinal bool) (string, error) {
 	parts := strings.Split(Clean(p), "/")
 	if len(parts) == 1 && parts[0] == "" {
 		return "", nil
@@ -173,7 +210,13 @@ func (f *FS) Resolve(p string, followFinal bool) (string, error) {
 // MkdirAll creates directory p and its missing parents with the given metadata, following
 // symlinks in existing components. It returns an error if a component is not a directory.
 func (f *FS) MkdirAll(p string, mode int64, uid, gid int, mtime time.Time) error {
-	rp, err := f.Resolve(p, true)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.mkdirAll(p, mode, uid, gid, mtime)
+}
+
+func (f *FS) mkdirAll(p string, mode int64, uid, gid int, mtime time.Time) error {
+	rp, err := f.resolve(p, true)
 	if err != nil {
 		return err
 	}
@@ -212,6 +255,8 @@ func (f *FS) touchParent(p string, t time.Time) {
 // directory's times before creating its entries, so every non-empty directory of the new
 // snapshot carries the copy time (which the rewrite-timestamp clamp then brings to the epoch).
 func (f *FS) TouchNonEmptyDirs(t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	nonEmpty := map[string]bool{}
 	for p := range f.nodes {
 		if p != "" {
@@ -229,7 +274,9 @@ func (f *FS) TouchNonEmptyDirs(t time.Time) {
 
 // Write puts n at p and marks p's parent directory as changed at t.
 func (f *FS) Write(p string, n *Node, t time.Time) error {
-	if err := f.Put(p, n); err != nil {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.put(p, n); err != nil {
 		return err
 	}
 	f.touchParent(Clean(p), t)
@@ -238,6 +285,8 @@ func (f *FS) Write(p string, n *Node, t time.Time) error {
 
 // ApplyLayer applies an uncompressed layer tar (OCI whiteouts included) on top of f.
 func (f *FS) ApplyLayer(r io.Reader) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	tr := tar.NewReader(r)
 	for {
 		h, err := tr.Next()
@@ -258,7 +307,7 @@ func (f *FS) ApplyLayer(r io.Reader) error {
 			continue
 		}
 		if strings.HasPrefix(base, ".wh.") {
-			f.Remove(path.Join(dir, strings.TrimPrefix(base, ".wh.")))
+			f.remove(path.Join(dir, strings.TrimPrefix(base, ".wh.")))
 			continue
 		}
 		n := &Node{Type: h.Typeflag, Mode: h.Mode & 0o7777, UID: h.Uid, GID: h.Gid, ModTime: h.ModTime, Link: h.Linkname, Devmajor: h.Devmajor, Devminor: h.Devminor}
@@ -297,14 +346,14 @@ func (f *FS) ApplyLayer(r io.Reader) error {
 			continue
 		}
 		// Layers may omit parent directories; create them as tar extractors do.
-		if err := f.MkdirAll(path.Dir("/"+p), 0o755, 0, 0, time.Time{}); err != nil {
+		if err := f.mkdirAll(path.Dir("/"+p), 0o755, 0, 0, time.Time{}); err != nil {
 			return fmt.Errorf("layer entry %s: %w", h.Name, err)
 		}
 		if old := f.nodes[p]; old != nil && old.IsDir() && n.IsDir() {
 			f.nodes[p] = n // a directory entry over a directory keeps the contents
 			continue
 		}
-		if err := f.Put(p, n); err != nil {
+		if err := f.put(p, n); err != nil {
 			return fmt.Errorf("layer entry %s: %w", h.Name, err)
 		}
 	}

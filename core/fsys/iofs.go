@@ -30,7 +30,7 @@ func (x ioFS) lookup(op, name string, follow bool) (string, *Node, error) {
 	if err != nil {
 		return "", nil, &fs.PathError{Op: op, Path: name, Err: err}
 	}
-	n := x.f.nodes[p]
+	n := x.f.Get(p)
 	if n == nil {
 		return "", nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
 	}
@@ -74,7 +74,9 @@ func (x ioFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	}
 	var out []fs.DirEntry
 	for _, c := range x.f.Children(p) {
-		out = append(out, fs.FileInfoToDirEntry(info{name: c, n: x.f.nodes[path.Join(p, c)]}))
+		if cn := x.f.Get(path.Join(p, c)); cn != nil {
+			out = append(out, fs.FileInfoToDirEntry(info{name: c, n: cn}))
+		}
 	}
 	return out, nil
 }
