@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/gzip"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -98,6 +99,7 @@ type builder struct {
 type stageState struct {
 	name      string
 	index     int
+	onBuild   bool   // dispatching an ONBUILD trigger (its step names say so)
 	baseRef   string // docker.io/library/busybox:latest@sha256:..., for the FROM step's name
 	image     dockerspec.DockerOCIImage
 	base      *dockerspec.DockerOCIImage // nil for scratch
@@ -267,9 +269,11 @@ func (b *builder) runStage(ctx context.Context, stage *instructions.Stage, index
 		st.fs = fsys.New()
 		st.key = hashKey("from", "scratch")
 	default:
-		fromName := b.prefix(st, "FROM "+baseName)
 		start := time.Now()
-		if err := b.loadBase(ctx, st, baseName); err != nil {
+		err := b.loadBase(ctx, st, baseName)
+		st.cmdTotal += len(st.image.Config.OnBuild)
+		fromName := b.prefix(st, "FROM "+baseName)
+		if err != nil {
 			b.o.Events(Event{Type: StepFailed, Step: st.cmdIndex, Total: st.cmdTotal, Name: fromName, Err: err})
 			return nil, err
 		}
@@ -283,7 +287,36 @@ func (b *builder) runStage(ctx context.Context, stage *instructions.Stage, index
 			st.env = setEnv(st.env, k, v)
 		}
 	}
+	// ONBUILD triggers: an image's, or an earlier stage's ONBUILD instructions, run first.
+	var triggers []string
+	if fromStage {
+		for _, c := range b.df.Stages[parent].Commands {
+			if ob, ok := c.(*instructions.OnbuildCommand); ok {
+				triggers = append(triggers, ob.Expression)
+			}
+		}
+		st.cmdTotal += len(triggers)
+		st.buildArgs = slices.Clone(b.stages[parent].buildArgs)
+	} else {
+		triggers = st.image.Config.OnBuild
+	}
 	st.image.Config.OnBuild = nil
+	line := 0
+	if len(stage.Location) > 0 {
+		line = stage.Location[0].Start.Line
+	}
+	for _, t := range triggers {
+		cmd, err := parseTrigger(t)
+		if err != nil {
+			return nil, &StepError{Line: line, Instruction: "ONBUILD " + t, Err: err}
+		}
+		st.onBuild = true
+		err = b.dispatch(ctx, st, cmd, global)
+		st.onBuild = false
+		if err != nil {
+			return nil, &StepError{Line: line, Instruction: "ONBUILD " + t, Err: err}
+		}
+	}
 	for _, cmd := range stage.Commands {
 		if err := b.dispatch(ctx, st, cmd, global); err != nil {
 			loc := cmd.Location()
@@ -430,7 +463,23 @@ func (b *builder) prefix(st *stageState, s string) string {
 	if st.name != "" {
 		out += st.name + " "
 	}
-	return out + fmt.Sprintf("%*d/%d] ", width, st.cmdIndex, st.cmdTotal) + s
+	out += fmt.Sprintf("%*d/%d] ", width, st.cmdIndex, st.cmdTotal)
+	if st.onBuild {
+		out += "ONBUILD "
+	}
+	return out + s
+}
+
+// parseTrigger parses one ONBUILD expression as the instruction it holds.
+func parseTrigger(t string) (instructions.Command, error) {
+	res, err := parser.Parse(strings.NewReader(t))
+	if err != nil {
+		return nil, err
+	}
+	if len(res.AST.Children) != 1 {
+		return nil, fmt.Errorf("onbuild trigger should be a single expression")
+	}
+	return instructions.ParseCommand(res.AST.Children[0])
 }
 
 func (b *builder) history(st *stageState, msg string, withLayer bool) {
