@@ -239,6 +239,12 @@ func stageName(stages []instructions.Stage, i int) string {
 func (b *builder) runStage(ctx context.Context, stage *instructions.Stage, index int, global *envList) (*stageState, error) {
 	st := &stageState{name: stageName(b.df.Stages, index), index: index}
 	baseName := b.bases[index]
+	if stage.Platform != "" {
+		pl, _, err := b.lex.ProcessWord(stage.Platform, global)
+		if err != nil || (pl != "linux/amd64" && pl != "$BUILDPLATFORM" && pl != "$TARGETPLATFORM") {
+			return nil, &StepError{Line: stageLine(stage), Instruction: "FROM --platform=" + stage.Platform, Err: fmt.Errorf("only linux/amd64 is supported in layerlab")}
+		}
+	}
 	parent, fromStage := b.stageIndex(baseName, index)
 	// BuildKit numbers FROM (unless scratch or an earlier stage) and the instructions that
 	// become file or exec operations.
@@ -468,6 +474,13 @@ func (b *builder) prefix(st *stageState, s string) string {
 		out += "ONBUILD "
 	}
 	return out + s
+}
+
+func stageLine(stage *instructions.Stage) int {
+	if len(stage.Location) > 0 {
+		return stage.Location[0].Start.Line
+	}
+	return 0
 }
 
 // parseTrigger parses one ONBUILD expression as the instruction it holds.

@@ -107,6 +107,8 @@ func TestBadInput(t *testing.T) {
 		{"run exit", "FROM busybox\nRUN exit 3\n", "exit code: 3"},
 		{"bad chown", "FROM busybox\nCOPY --chown=ghost a.txt /\n", "unable to find user ghost: no matching entries in passwd file"},
 		{"bad signal", "FROM busybox\nSTOPSIGNAL SIGNOPE\n", "invalid signal: SIGNOPE"},
+		{"copy --link", "FROM busybox\nCOPY --link a.txt /\n", "COPY --link is not supported yet"},
+		{"other platform", "FROM --platform=linux/arm64 busybox\n", "Dockerfile:1: FROM --platform=linux/arm64: only linux/amd64 is supported"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -177,11 +177,20 @@ type copySpec struct {
 }
 
 func (b *builder) dispatchCopy(ctx context.Context, st *stageState, c *instructions.CopyCommand) error {
+	if c.Link {
+		return fmt.Errorf("COPY --link is not supported yet in layerlab (its layer is made differently); remove --link")
+	}
+	if len(c.ExcludePatterns) > 0 {
+		return fmt.Errorf("COPY --exclude is not supported yet in layerlab")
+	}
 	return b.copyFiles(ctx, st, copySpec{from: c.From, chown: c.Chown, chmod: c.Chmod, parents: c.Parents,
 		sources: c.SourcePaths, contents: c.SourceContents, dest: c.DestPath, original: c.String()})
 }
 
 func (b *builder) dispatchAdd(ctx context.Context, st *stageState, c *instructions.AddCommand) error {
+	if c.Link || len(c.ExcludePatterns) > 0 || c.Checksum != "" || c.KeepGitDir != nil {
+		return fmt.Errorf("ADD --link, --exclude, --checksum and --keep-git-dir are not supported yet in layerlab")
+	}
 	for _, src := range c.SourcePaths {
 		if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") || strings.HasPrefix(src, "git@") {
 			return fmt.Errorf("ADD from a URL or git is not supported in layerlab (no network); download into the context and COPY it")
