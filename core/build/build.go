@@ -277,8 +277,10 @@ func (b *builder) runStage(ctx context.Context, stage *instructions.Stage, index
 	default:
 		start := time.Now()
 		err := b.loadBase(ctx, st, baseName)
-		st.cmdTotal += len(st.image.Config.OnBuild)
+		// BuildKit names the FROM step before it adds the image's ONBUILD triggers to the
+		// stage's total, so FROM says [1/3] and the steps after it [2/5].
 		fromName := b.prefix(st, "FROM "+baseName)
+		st.cmdTotal += len(st.image.Config.OnBuild)
 		if err != nil {
 			b.o.Events(Event{Type: StepFailed, Step: st.cmdIndex, Total: st.cmdTotal, Name: fromName, Err: err})
 			return nil, err

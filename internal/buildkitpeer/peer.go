@@ -166,6 +166,9 @@ type BuildOptions struct {
 	SourceDateEpoch string            // default "0"; "-" for none
 	NoCache         bool
 	Target          string
+	// Push, when set (e.g. "library/base:latest"), pushes the result to the peer's registry
+	// under that name instead of writing an OCI tar; Build then reads it back from there.
+	Push string
 }
 
 // Result is what one reference build produced.
@@ -194,6 +197,15 @@ func (p *Peer) Build(ctx context.Context, contextDir string, o BuildOptions) (*R
 		epoch = "0"
 	}
 	output := "type=oci,dest=" + dest
+	var pushRef name.Reference
+	if o.Push != "" {
+		r, err := name.ParseReference(p.Registry+"/"+o.Push, name.Insecure)
+		if err != nil {
+			return nil, err
+		}
+		pushRef = r
+		output = "type=image,name=" + r.String() + ",push=true,registry.insecure=true"
+	}
 	if epoch != "-" {
 		args = append(args, "--opt", "build-arg:SOURCE_DATE_EPOCH="+epoch)
 		output += ",rewrite-timestamp=true"
@@ -216,6 +228,13 @@ func (p *Peer) Build(ctx context.Context, contextDir string, o BuildOptions) (*R
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Run(); err != nil {
 		return &Result{Log: log.String()}, fmt.Errorf("buildctl build %s: %w\n%s", contextDir, err, log.String())
+	}
+	if pushRef != nil {
+		img, err := remote.Image(pushRef, remote.WithContext(ctx))
+		if err != nil {
+			return nil, fmt.Errorf("reading back %s: %w", pushRef, err)
+		}
+		return &Result{Image: img, Log: log.String()}, nil
 	}
 	img, err := readOCITar(dest, filepath.Join(out, "layout"))
 	if err != nil {
