@@ -216,7 +216,7 @@ func (m *machine) touch(ctx context.Context, args []string) int {
 		if n := m.f.Get(p); n != nil {
 			c := *n
 			c.ModTime = m.now
-			m.f.Put(p, &c)
+			m.f.Update(p, &c)
 			continue
 		}
 		if has(f, "c") {
@@ -328,8 +328,10 @@ func (m *machine) ln(ctx context.Context, args []string) int {
 				code = m.errf(ctx, "ln: %s: No such file or directory", t)
 				continue
 			}
-			c := *m.f.Get(src)
-			n = &c
+			if err := m.f.Link(src, p, m.now); err != nil {
+				code = m.errf(ctx, "ln: %s: %v", p, err)
+			}
+			continue
 		}
 		if err := m.f.Write(p, n, m.now); err != nil {
 			code = m.errf(ctx, "ln: %s: %v", p, err)
@@ -437,7 +439,7 @@ func (m *machine) chmod(ctx context.Context, args []string) int {
 			}
 			c := *n
 			c.Mode = mode
-			m.f.Put(p, &c)
+			m.f.Update(p, &c)
 		})
 	}
 	return code
@@ -468,7 +470,7 @@ func (m *machine) chown(ctx context.Context, args []string) int {
 			if gid >= 0 {
 				c.GID = gid
 			}
-			m.f.Put(p, &c)
+			m.f.Update(p, &c)
 		})
 	}
 	return code
@@ -535,12 +537,16 @@ func (m *machine) cp(ctx context.Context, args []string) int {
 	return code
 }
 
-func (m *machine) copyTree(src, dst string, preserve bool) {
+// copyTree copies src to dst; a rename (mv) keeps the files' inodes, a copy makes new files.
+func (m *machine) copyTree(src, dst string, preserve bool, rename ...bool) {
 	sn := m.f.Get(src)
 	if sn == nil {
 		return
 	}
 	n := *sn
+	if len(rename) == 0 {
+		n.Inode = 0
+	}
 	if !preserve {
 		n.UID, n.GID, n.ModTime = m.uid, m.gid, m.now
 		if n.Type != tar.TypeSymlink {
@@ -554,7 +560,7 @@ func (m *machine) copyTree(src, dst string, preserve bool) {
 	}
 	if n.IsDir() {
 		for _, c := range m.f.Children(src) {
-			m.copyTree(path.Join(src, c), path.Join(dst, c), preserve)
+			m.copyTree(path.Join(src, c), path.Join(dst, c), preserve, rename...)
 		}
 		if preserve {
 			m.f.Put(dst, &n)
@@ -592,7 +598,7 @@ func (m *machine) mv(ctx context.Context, args []string) int {
 			code = m.errf(ctx, "mv: can't rename '%s': Invalid argument", s)
 			continue
 		}
-		m.copyTree(sp, target, true)
+		m.copyTree(sp, target, true, true)
 		m.remove(sp)
 	}
 	return code

@@ -354,6 +354,7 @@ func (m *machine) sed(ctx context.Context, args []string) int {
 			c := *n
 			c.Data = runSed(cmds, n.Data, has(f, "n"))
 			c.ModTime = m.now
+			c.Inode = 0 // a new file renamed over the old name
 			m.f.Put(p, &c)
 			m.touchDir(path.Dir("/" + p))
 		}

@@ -681,7 +681,7 @@ func (m *machine) chgrp(ctx context.Context, args []string) int {
 		m.walk(p, has(f, "R"), func(p string, n *fsys.Node) {
 			c := *n
 			c.GID = gid
-			m.f.Put(p, &c)
+			m.f.Update(p, &c)
 		})
 	}
 	return code

@@ -293,7 +293,7 @@ func (w *fileWriter) flush() error {
 	c.ModTime = w.m.now
 	existed := w.m.f.Get(w.p) != nil
 	if existed {
-		return w.m.f.Put(w.p, &c)
+		return w.m.f.Update(w.p, &c)
 	}
 	return w.m.f.Write(w.p, &c, w.m.now)
 }

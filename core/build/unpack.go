@@ -102,12 +102,10 @@ func (c *copier) tryUnpack(src, dest string) (bool, error) {
 			n.Data = b
 		case tar.TypeSymlink:
 		case tar.TypeLink:
-			old := c.f.Get(path.Join(dest, fsys.Clean(h.Linkname)))
-			if old == nil {
-				return true, fmt.Errorf("ADD %s: hard link %s to missing %s", "/"+src, h.Name, h.Linkname)
+			if err := c.f.Link(path.Join(dest, fsys.Clean(h.Linkname)), target, c.now); err != nil {
+				return true, fmt.Errorf("ADD %s: hard link %s to %s: %w", "/"+src, h.Name, h.Linkname, err)
 			}
-			cp := *old
-			n = &cp
+			continue
 		default:
 			continue // devices and fifos need privileges the playground does not model
 		}

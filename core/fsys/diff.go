@@ -32,18 +32,21 @@ func (k Kind) String() string {
 }
 
 // Change is one entry of a layer: the path, what happened, and the node now there (nil for
-// a deletion).
+// a deletion). Link, when set, makes the entry a hard link to that earlier entry.
 type Change struct {
 	Path string
 	Kind Kind
 	Node *Node
+	Link string
 }
 
-// Diff lists the changes from lower to upper the way containerd's walking differ finds them
-// (BuildKit's differ with the native snapshotter): a non-directory counts as modified when its
-// type, mode, owner, size, mtime second, link or content changed; a directory only when its
-// type, mode or owner changed; a deleted subtree is one deletion; and the parent directories
-// of every change are included (the root never is). The result is in walk order.
+// Diff lists the changes from lower to upper the way containerd's walking differ and
+// ChangeWriter (BuildKit's differ with the native snapshotter) write them: a non-directory
+// counts as modified when its type, mode, owner, size, mtime second, link or content changed;
+// a directory only when its type, mode or owner changed; a deleted subtree is one deletion;
+// the parent directories of every written entry come first (the root never does); and the
+// names of a hard-linked file become one file entry plus link entries. The result is in the
+// order the layer tar holds it.
 func Diff(lower, upper *FS) []Change {
 	if lower != upper {
 		lower.mu.RLock()
@@ -51,7 +54,19 @@ func Diff(lower, upper *FS) []Change {
 	}
 	upper.mu.RLock()
 	defer upper.mu.RUnlock()
-	changed := map[string]Change{}
+
+	nlink := map[uint64]int{}
+	for _, n := range upper.nodes {
+		if n.Inode != 0 && !n.IsDir() {
+			nlink[n.Inode]++
+		}
+	}
+	type raw struct {
+		kind  Kind
+		node  *Node
+		unmod bool // unchanged, but one name of a hard-linked file
+	}
+	raws := map[string]raw{}
 	for p, n := range upper.nodes {
 		if p == "" {
 			continue
@@ -59,46 +74,90 @@ func Diff(lower, upper *FS) []Change {
 		o := lower.nodes[p]
 		switch {
 		case o == nil:
-			changed[p] = Change{Path: p, Kind: Added, Node: n}
-		case o == n:
-		case !same(o, n):
-			changed[p] = Change{Path: p, Kind: Modified, Node: n}
+			raws[p] = raw{kind: Added, node: n}
+		case o == n || same(o, n):
+			if n.Inode != 0 && !n.IsDir() && nlink[n.Inode] > 1 {
+				raws[p] = raw{kind: Modified, node: n, unmod: true}
+			}
+		default:
+			raws[p] = raw{kind: Modified, node: n}
 		}
 	}
 	for p := range lower.nodes {
-		if p == "" {
-			continue
-		}
-		if upper.nodes[p] != nil {
+		if p == "" || upper.nodes[p] != nil {
 			continue
 		}
 		parent := Clean(path.Dir("/" + p))
 		if parent != "" && lower.nodes[parent] != nil && upper.nodes[parent] == nil {
 			continue // the whole directory went: one whiteout for it
 		}
-		changed[p] = Change{Path: p, Kind: Deleted}
+		raws[p] = raw{kind: Deleted}
 	}
-	// Parents of every change, as ChangeWriter.includeParents adds them.
-	for p := range maps.Clone(changed) {
-		for d := Clean(path.Dir("/" + p)); d != ""; d = Clean(path.Dir("/" + d)) {
-			if _, ok := changed[d]; ok {
-				continue
-			}
-			if n := upper.nodes[d]; n != nil {
-				changed[d] = Change{Path: d, Kind: Modified, Node: n}
-			}
-		}
-	}
-	paths := make([]string, 0, len(changed))
-	for p := range changed {
+	paths := make([]string, 0, len(raws))
+	for p := range raws {
 		paths = append(paths, p)
 	}
 	sortWalk(paths)
-	out := make([]Change, len(paths))
-	for i, p := range paths {
-		out[i] = changed[p]
+	w := &changeWriter{upper: upper, nlink: nlink, added: map[string]bool{}, src: map[uint64]string{}, refs: map[uint64][]string{}}
+	for _, p := range paths {
+		r := raws[p]
+		w.handle(r.kind, p, r.node, r.unmod)
 	}
-	return out
+	return w.out
+}
+
+// changeWriter mirrors containerd's archive.ChangeWriter: which entries it writes, and when.
+type changeWriter struct {
+	upper *FS
+	nlink map[uint64]int
+	added map[string]bool     // directories already written
+	src   map[uint64]string   // inode -> the name written with the content
+	refs  map[uint64][]string // inode -> unchanged names seen before any changed one
+	out   []Change
+}
+
+func (w *changeWriter) includeParents(p string, isDir bool) {
+	parent := Clean(path.Dir("/" + p))
+	if parent != "" && !w.added[parent] {
+		w.added[parent] = true
+		if n := w.upper.nodes[parent]; n != nil {
+			w.handle(Modified, parent, n, false)
+		}
+	}
+	if isDir {
+		w.added[p] = true
+	}
+}
+
+func (w *changeWriter) handle(kind Kind, p string, n *Node, unmod bool) {
+	if kind == Deleted {
+		w.includeParents(p, false)
+		w.out = append(w.out, Change{Path: p, Kind: Deleted})
+		return
+	}
+	ch := Change{Path: p, Kind: kind, Node: n}
+	var extra []string
+	if n.Inode != 0 && !n.IsDir() && w.nlink[n.Inode] > 1 {
+		if src, ok := w.src[n.Inode]; ok {
+			ch.Link = src
+		} else {
+			if unmod {
+				w.refs[n.Inode] = append(w.refs[n.Inode], p)
+				return
+			}
+			w.src[n.Inode] = p
+			extra = w.refs[n.Inode]
+			delete(w.refs, n.Inode)
+		}
+	} else if unmod {
+		return
+	}
+	w.includeParents(p, n.IsDir())
+	w.out = append(w.out, ch)
+	for _, e := range extra {
+		w.includeParents(e, false)
+		w.out = append(w.out, Change{Path: e, Kind: Modified, Node: n, Link: p})
+	}
 }
 
 func same(a, b *Node) bool {
@@ -138,10 +197,9 @@ func WriteTar(w io.Writer, changes []Change, epoch *time.Time) error {
 				hdr.Size = int64(len(n.Data))
 			case tar.TypeSymlink:
 				hdr.Linkname = n.Link
-			case tar.TypeLink:
-				// Hard links are written as copies: the in-memory model keeps no inodes.
-				hdr.Typeflag = tar.TypeReg
-				hdr.Size = int64(len(n.Data))
+			}
+			if c.Link != "" {
+				hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, c.Link, 0
 			}
 			if len(n.Xattrs) > 0 {
 				hdr.PAXRecords = maps.Clone(n.Xattrs)

@@ -10,12 +10,13 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // Node is one filesystem entry. Nodes are immutable once in an FS: changes replace them.
 type Node struct {
-	Type     byte  // tar.TypeReg, TypeDir, TypeSymlink, TypeLink, TypeChar, TypeBlock, TypeFifo
+	Type     byte  // tar.TypeReg, TypeDir, TypeSymlink, TypeChar, TypeBlock, TypeFifo
 	Mode     int64 // permission bits plus setuid/setgid/sticky, as in a tar header
 	UID, GID int
 	ModTime  time.Time
@@ -24,6 +25,45 @@ type Node struct {
 	Devmajor int64
 	Devminor int64
 	Xattrs   map[string]string // PAX records (SCHILY.xattr.*)
+	// Inode is shared by the names of one hard-linked file; 0 for a file with one name.
+	Inode uint64
+}
+
+var lastInode atomic.Uint64
+
+// NewInode returns an inode number no other node has.
+func NewInode() uint64 { return lastInode.Add(1) }
+
+// Link makes newPath a hard link to the file at oldPath (no symlinks followed), giving both
+// names one inode. Directories cannot be linked.
+func (f *FS) Link(oldPath, newPath string, t time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.link(Clean(oldPath), Clean(newPath), &t)
+}
+
+// link links newPath to oldPath; t, when set, is the new mtime of newPath's directory.
+func (f *FS) link(oldPath, newPath string, t *time.Time) error {
+	src := f.nodes[oldPath]
+	if src == nil {
+		return fmt.Errorf("linking /%s: %w", oldPath, fs.ErrNotExist)
+	}
+	if src.IsDir() {
+		return fmt.Errorf("linking /%s: hard link not allowed for directory", oldPath)
+	}
+	if src.Inode == 0 {
+		c := *src
+		c.Inode = NewInode()
+		f.nodes[oldPath] = &c
+		src = &c
+	}
+	if err := f.put(newPath, src); err != nil {
+		return err
+	}
+	if t != nil {
+		f.touchParent(newPath, *t)
+	}
+	return nil
 }
 
 // IsDir reports whether n is a directory.
@@ -113,6 +153,25 @@ func (f *FS) put(p string, n *Node) error {
 		f.removeChildren(p)
 	}
 	f.nodes[p] = n
+	return nil
+}
+
+// Update replaces the file at p with n, an edited copy of it: when the file is hard-linked,
+// every name of its inode sees the change, as they share one file.
+func (f *FS) Update(p string, n *Node) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p = Clean(p)
+	if err := f.put(p, n); err != nil {
+		return err
+	}
+	if n.Inode != 0 && !n.IsDir() {
+		for q, o := range f.nodes {
+			if q != p && o.Inode == n.Inode {
+				f.nodes[q] = n
+			}
+		}
+	}
 	return nil
 }
 
@@ -330,13 +389,17 @@ func (f *FS) ApplyLayer(r io.Reader) error {
 			}
 			n.Data = b
 		case tar.TypeLink:
-			src := f.nodes[Clean(h.Linkname)]
-			if src == nil {
+			target := Clean(h.Linkname)
+			if src := f.nodes[target]; src == nil || src.IsDir() {
 				return fmt.Errorf("layer entry %s: hard link to missing %s", h.Name, h.Linkname)
 			}
-			c := *src
-			c.Link = Clean(h.Linkname)
-			n = &c
+			if err := f.mkdirAll(path.Dir("/"+p), 0o755, 0, 0, time.Time{}); err != nil {
+				return fmt.Errorf("layer entry %s: %w", h.Name, err)
+			}
+			if err := f.link(target, p, nil); err != nil {
+				return fmt.Errorf("layer entry %s: %w", h.Name, err)
+			}
+			continue
 		case tar.TypeDir, tar.TypeSymlink, tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
 		default:
 			return fmt.Errorf("layer entry %s: unsupported type %q", h.Name, h.Typeflag)
