@@ -1,0 +1,11 @@
+// Package build runs a parsed Dockerfile (core/dockerfile) over the in-memory filesystem
+// (core/fsys) and writes the resulting image into a store.Store: layers, the config and
+// history exactly as BuildKit v0.33 writes them, the manifest and the tags.
+//
+// It owns the instruction semantics (multi-stage, COPY/ADD with their flags, the config
+// instructions), RUN's emulation (mvdan.cc/sh's interpreter with Go versions of busybox
+// applets, over the in-memory filesystem), the persistent step cache (store records of kind
+// "buildcache", keyed as BuildKit keys its operations) and the structured event stream a
+// caller renders as progress. It must not print, read the host filesystem (the context is an
+// fs.FS) or reach the network.
+package build

@@ -1,0 +1,2 @@
+var express = require('express');
+module.exports = express();

@@ -1,0 +1,9 @@
+package buildkitpeer
+
+import "io"
+
+type ioReadCloser = io.ReadCloser
+
+type nopCloser struct{ io.Reader }
+
+func (nopCloser) Close() error { return nil }
