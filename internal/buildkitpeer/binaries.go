@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 )
 
 // Version is the BuildKit release the suite compares against.
@@ -53,6 +54,19 @@ func buildBinaries() (string, error) {
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("creating the buildkit build directory: %w", err)
+	}
+	// go test runs packages in parallel processes, and several of them need BuildKit: one
+	// builds it while the others wait, then find it built.
+	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", fmt.Errorf("locking the buildkit build directory: %w", err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", fmt.Errorf("locking the buildkit build directory: %w", err)
+	}
+	if b, err := os.ReadFile(stamp); err == nil && string(b) == Version && exists(filepath.Join(bin, "buildkitd")) && exists(filepath.Join(bin, "buildctl")) {
+		return bin, nil
 	}
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module bk\ngo 1.26.8\n"), 0o644); err != nil {
 		return "", fmt.Errorf("writing the buildkit build module: %w", err)

@@ -1,6 +1,8 @@
 package peers
 
 import (
+	"github.com/layerlab/layerlab/internal/buildkitpeer"
+
 	"bytes"
 	"context"
 	"fmt"
@@ -8,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,52 +17,15 @@ import (
 
 // BuildKitVersion is the reference BuildKit the project compares against (see
 // ../shared/notes/peers.md: the newest release whose dependencies the module proxy serves).
-const BuildKitVersion = "v0.33.1"
+const BuildKitVersion = buildkitpeer.Version
 
-var buildKitOnce sync.Mutex
-
-// BuildKitBinaries returns the directory holding buildkitd and buildctl at BuildKitVersion,
-// building them on first use into the user cache directory (about 2-5 minutes once, then
-// reused). BuildKit's go.mod has exclude directives, so `go install pkg@version` refuses; a
-// throwaway module that requires it works.
+// BuildKitBinaries returns the directory holding buildkitd and buildctl at BuildKitVersion.
+// internal/buildkitpeer owns building them (once, into the user cache); both harnesses use
+// the same binaries, so a fresh machine builds BuildKit once.
 func BuildKitBinaries(t testing.TB) string {
 	t.Helper()
-	buildKitOnce.Lock()
-	defer buildKitOnce.Unlock()
-	cache, err := os.UserCacheDir()
+	bin, err := buildkitpeer.Binaries()
 	if err != nil {
-		t.Fatalf("building BuildKit: %v", err)
-	}
-	bin := filepath.Join(cache, "layerlab", "buildkit-"+BuildKitVersion, "bin")
-	if isFile(filepath.Join(bin, "buildkitd")) && isFile(filepath.Join(bin, "buildctl")) {
-		return bin
-	}
-	work, err := os.MkdirTemp("", "llbkbuild")
-	if err != nil {
-		t.Fatalf("building BuildKit: %v", err)
-	}
-	defer os.RemoveAll(work)
-	if err := os.WriteFile(filepath.Join(work, "go.mod"), []byte("module bk\n\ngo 1.26.8\n"), 0o644); err != nil {
-		t.Fatalf("building BuildKit: %v", err)
-	}
-	gocmd := func(args ...string) {
-		t.Helper()
-		c := exec.Command("go", args...)
-		c.Dir = work
-		c.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
-		if out, err := c.CombinedOutput(); err != nil {
-			t.Fatalf("building BuildKit: go %s: %v\n%s", strings.Join(args, " "), err, tail(out, 4096))
-		}
-	}
-	t.Logf("building BuildKit %s once into %s (a few minutes)", BuildKitVersion, bin)
-	gocmd("get", "github.com/moby/buildkit/cmd/buildkitd@"+BuildKitVersion, "github.com/moby/buildkit/cmd/buildctl@"+BuildKitVersion)
-	tmpBin := filepath.Join(work, "bin")
-	gocmd("build", "-o", tmpBin+"/", "github.com/moby/buildkit/cmd/buildkitd", "github.com/moby/buildkit/cmd/buildctl")
-	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
-		t.Fatalf("building BuildKit: %v", err)
-	}
-	// Another test process may have finished first; either result is the same build.
-	if err := os.Rename(tmpBin, bin); err != nil && !isFile(filepath.Join(bin, "buildctl")) {
 		t.Fatalf("building BuildKit: %v", err)
 	}
 	return bin
