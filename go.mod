@@ -12,6 +12,12 @@ require (
 )
 
 require (
+	golang.org/x/sys v0.47.0 // indirect
+	golang.org/x/term v0.45.0 // indirect
+	mvdan.cc/sh/v3 v3.14.1
+)
+
+require (
 	github.com/chromedp/cdproto v0.159.0
 	github.com/docker/go-units v0.5.0
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
