@@ -350,4 +350,3 @@ func Abs(dir, name string) string {
 	}
 	return path.Join(dir, name)
 }
-
