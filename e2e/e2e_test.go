@@ -193,7 +193,7 @@ func TestPageRunsDockerImages(t *testing.T) {
 		want       execResult
 	}{
 		{"images", "docker images", execResult{0, header, ""}},
-		{"unknown", "ls", execResult{127, "", "ls: command not found (this playground runs docker commands, e.g. docker images)\n"}},
+		{"unknown", "vim", execResult{127, "", "vim: the playground does not have this command; run help to see the ones it has\n"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
