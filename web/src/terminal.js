@@ -89,7 +89,8 @@ export class Shell {
     this.histPos = this.history.length;
     this.draft = '';
     this.running = null; // AbortController of the running command
-    this.queue = []; // lines pasted while a command runs
+    this.queue = []; // the further lines of a paste
+    this.typeahead = ''; // keys typed while a command runs
     this.term.attachCustomKeyEventHandler((ev) => this.key(ev));
     this.term.onData((d) => this.data(d));
     this.term.textarea?.setAttribute('aria-label', 'Terminal: type shell commands, e.g. docker images; help lists them');
@@ -140,8 +141,14 @@ export class Shell {
 
   data(d) {
     if (this.running) {
-      if (d === '\x03') this.running.abort();
-      else if (d.includes('\r')) this.queue.push(...d.split('\r').slice(0, -1));
+      // Keys typed while a command runs wait for the next prompt, as in a real terminal;
+      // Ctrl-C cancels the command and drops them.
+      if (d === '\x03') {
+        this.typeahead = '';
+        this.running.abort();
+      } else {
+        this.typeahead += d;
+      }
       return;
     }
     // Pasted text with line ends runs line by line (a pasted heredoc included).
@@ -239,7 +246,11 @@ export class Shell {
     if (next !== undefined) {
       this.insert(next);
       await this.enter();
+      return;
     }
+    const ahead = this.typeahead;
+    this.typeahead = '';
+    if (ahead) this.data(ahead);
   }
 
   // run runs one command in the core, streaming its output; Ctrl-C aborts it.
