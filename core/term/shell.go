@@ -1,6 +1,7 @@
 package term
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -176,11 +177,15 @@ func (s *Shell) exec(ctx context.Context, args []string, tty bool) error {
 	var code int
 	switch name := args[0]; name {
 	case "docker":
+		// docker writes tables cell by cell; the page gets them a line at a time.
+		stdout, stderr := &lineWriter{w: env.Stdout}, &lineWriter{w: env.Stderr}
+		defer stdout.flush()
+		defer stderr.flush()
 		code = cli.Run(ctx, &cli.Env{
 			Store:  s.store,
 			Stdin:  env.Stdin,
-			Stdout: env.Stdout,
-			Stderr: env.Stderr,
+			Stdout: stdout,
+			Stderr: stderr,
 			Files:  filesAt{ctx: ctx, fs: s.fs, dir: hc.Dir},
 			Now:    s.now,
 			Getenv: env.Getenv,
@@ -349,4 +354,31 @@ func Abs(dir, name string) string {
 		return path.Clean(name)
 	}
 	return path.Join(dir, name)
+}
+
+// lineWriter passes writes on a line at a time (up to the last \n or \r written), so a
+// command that writes a table cell by cell reaches the terminal in whole lines, while
+// progress (\r) still shows as it comes.
+type lineWriter struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.buf = append(l.buf, p...)
+	if i := bytes.LastIndexAny(l.buf, "\n\r"); i >= 0 {
+		_, err := l.w.Write(l.buf[:i+1])
+		l.buf = append(l.buf[:0], l.buf[i+1:]...)
+		if err != nil {
+			return len(p), err
+		}
+	}
+	return len(p), nil
+}
+
+func (l *lineWriter) flush() {
+	if len(l.buf) > 0 {
+		l.w.Write(l.buf)
+		l.buf = nil
+	}
 }
