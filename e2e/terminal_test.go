@@ -173,6 +173,18 @@ func TestTerminal(t *testing.T) {
 	if !strings.Contains(shown, "layerlab/app") {
 		t.Errorf("the terminal shows\n%s\nwant docker images to list layerlab/app", shown)
 	}
+
+	// Tab completes commands and image names.
+	typeInTerminal(t, ctx, "dock\t")
+	waitTerminal(t, ctx, "docker completed", `/\$ docker $/.test(s)`)
+	typeInTerminal(t, ctx, "history layerlab/lo\t")
+	waitTerminal(t, ctx, "the image name completed", `/\$ docker history layerlab\/longrun:latest $/.test(s)`)
+	typeInTerminal(t, ctx, kb.Enter)
+	shown = waitTerminal(t, ctx, "docker history's output", promptCount(9))
+	if !strings.Contains(shown, "IMAGE          CREATED") {
+		t.Errorf("the terminal shows\n%s\nwant docker history's table", shown)
+	}
+
 	wctx, wcancel = context.WithTimeout(ctx, 20*time.Second)
 	_, err = chromedp.Run(wctx, chromedp.Poll[bool](`document.querySelectorAll("#images .stack li.shared").length > 0`))
 	wcancel()
@@ -201,9 +213,9 @@ func TestTerminal(t *testing.T) {
 	openPage(t, ctx)
 	waitTerminal(t, ctx, "the prompt after the reload", promptCount(1))
 	typeInTerminal(t, ctx, kb.ArrowUp)
-	waitTerminal(t, ctx, "docker images from the history", `/layerlab:\/workspace\$ docker images$/.test(s)`)
+	waitTerminal(t, ctx, "docker history from the history", `/layerlab:\/workspace\$ docker history layerlab\/longrun:latest $/.test(s)`)
 	typeInTerminal(t, ctx, kb.ArrowUp)
-	waitTerminal(t, ctx, "docker load from the history", `/layerlab:\/workspace\$ docker load -i all.tar$/.test(s)`)
+	waitTerminal(t, ctx, "docker images from the history", `/layerlab:\/workspace\$ docker images$/.test(s)`)
 }
 
 func mustRead(t *testing.T, name string) []byte {

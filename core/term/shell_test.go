@@ -139,6 +139,25 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// chunkWriter records each write.
+type chunkWriter struct{ chunks []string }
+
+func (c *chunkWriter) Write(p []byte) (int, error) {
+	c.chunks = append(c.chunks, string(p))
+	return len(p), nil
+}
+
+func TestDockerOutputByLines(t *testing.T) {
+	sh, _ := newTestShell(t)
+	var out chunkWriter
+	if code, _ := sh.Run(context.Background(), "", "docker images", IO{Stdout: &out}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if want := []string{"REPOSITORY   TAG       IMAGE ID   CREATED   SIZE\n"}; strings.Join(out.chunks, "|") != strings.Join(want, "|") {
+		t.Errorf("writes: got %q; want %q", out.chunks, want)
+	}
+}
+
 func TestRunCancel(t *testing.T) {
 	sh, _ := newTestShell(t)
 	ctx, cancel := context.WithCancel(context.Background())

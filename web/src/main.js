@@ -41,7 +41,10 @@ async function start() {
   const images = new Images(document.getElementById('images'), { layerlab: ll, onError: showError });
   const editor = new Editor(document.getElementById('editor'), document.getElementById('editor-title'), { layerlab: ll, onError: showError });
   const files = new Files(document.getElementById('files'), { layerlab: ll, onOpen: (p) => editor.open(p), onError: showError });
-  const shell = new Shell(document.getElementById('terminal'), { layerlab: ll });
+  const shell = new Shell(document.getElementById('terminal'), {
+    layerlab: ll,
+    onEscape: () => (document.querySelector('#images button') || document.getElementById('theme')).focus(),
+  });
 
   const applyTheme = (name) => {
     document.documentElement.dataset.theme = name;

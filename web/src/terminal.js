@@ -65,8 +65,9 @@ export function needsMore(text) {
 }
 
 export class Shell {
-  constructor(el, { layerlab, onCommandDone } = {}) {
+  constructor(el, { layerlab, onCommandDone, onEscape } = {}) {
     this.ll = layerlab;
+    this.onEscape = onEscape;
     this.onCommandDone = onCommandDone;
     this.term = new Terminal({
       convertEol: true,
@@ -93,7 +94,7 @@ export class Shell {
     this.typeahead = ''; // keys typed while a command runs
     this.term.attachCustomKeyEventHandler((ev) => this.key(ev));
     this.term.onData((d) => this.data(d));
-    this.term.textarea?.setAttribute('aria-label', 'Terminal: type shell commands, e.g. docker images; help lists them');
+    this.term.textarea?.setAttribute('aria-label', 'Terminal: type shell commands, e.g. docker images; help lists them; Escape leaves the terminal');
   }
 
   fitNow() {
@@ -107,6 +108,12 @@ export class Shell {
   // Ctrl-Shift-V): the textarea's paste event then reaches onData.
   key(ev) {
     if (ev.type !== 'keydown') return true;
+    // The terminal takes Tab (completion), so Escape is the keyboard's way out of it.
+    if (ev.key === 'Escape' && !ev.ctrlKey && !ev.altKey) {
+      this.term.blur();
+      this.onEscape?.();
+      return false;
+    }
     const mod = ev.ctrlKey || ev.metaKey;
     if (mod && (ev.key === 'c' || ev.key === 'C') && (ev.shiftKey || this.term.hasSelection())) {
       navigator.clipboard?.writeText(this.term.getSelection()).catch(() => {});
@@ -301,7 +308,7 @@ export class Shell {
         if (words[words.length - 1] === 'docker' || (words.length === 2 && words[0] === 'docker' && ['image', 'system'].includes(words[1]))) {
           candidates.push(...DOCKER_WORDS.filter((c) => c.startsWith(word)).map((c) => ({ text: c, end: ' ' })));
         }
-        if (words[0] === 'docker' && !word.includes('/')) {
+        if (words[0] === 'docker' && !word.startsWith('.') && !word.startsWith('~')) {
           const r = await this.ll.exec("docker images --format '{{.Repository}}:{{.Tag}}'");
           for (const n of r.stdout.split('\n')) {
             if (n && !n.includes('<none>') && n.startsWith(word)) candidates.push({ text: n, end: ' ' });
