@@ -202,8 +202,28 @@ func TestTerminal(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
 		t.Fatal(err)
 	}
+	if err := chromedp.Do(ctx, chromedp.Click("#theme"), chromedp.Sleep(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	saveScreenshot(t, ctx, "page-1280x800-other-theme.png")
 	if b, err := os.ReadFile(filepath.Join("artifacts", "page-1280x800.png")); err == nil {
 		os.WriteFile(filepath.Join("..", "docs", "page.png"), b, 0o644)
+	}
+
+	// Upload through the file panel's file input: the file lands in the workspace.
+	up := filepath.Join(t.TempDir(), "hello.txt")
+	if err := os.WriteFile(up, []byte("uploaded\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(`#files input[name=files]`, []string{up})); err != nil {
+		t.Fatalf("uploading: %v", err)
+	}
+	wctx, wcancel = context.WithTimeout(ctx, 20*time.Second)
+	_, err = chromedp.Run(wctx, chromedp.Poll[bool](`(async () => {
+		try { return new TextDecoder().decode(await layerlab.readFile("hello.txt")) === "uploaded\n"; } catch { return false; } })()`))
+	wcancel()
+	if err != nil {
+		t.Errorf("hello.txt never arrived in the workspace after the upload: %v", err)
 	}
 
 	// History survives a reload: Up brings back the last line.

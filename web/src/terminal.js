@@ -73,7 +73,7 @@ export class Shell {
       convertEol: true,
       cursorBlink: true,
       fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
-      fontSize: 14,
+      fontSize: 13,
       scrollback: 5000,
       theme: themes.dark,
     });
