@@ -8,9 +8,6 @@ import (
 	"strings"
 	"syscall/js"
 	"testing"
-	"time"
-
-	"github.com/layerlab/layerlab/core/store"
 )
 
 // await blocks the calling goroutine (not the event loop) until p settles.
@@ -40,7 +37,7 @@ func newGlobal(t *testing.T, open opener) js.Value {
 }
 
 func memory(context.Context, func(string, map[string]any)) (*session, error) {
-	return &session{store: store.NewMemory(), files: newMemFiles(), now: time.Now}, nil
+	return memSession(), nil
 }
 
 func TestBridgeExec(t *testing.T) {
@@ -58,7 +55,9 @@ func TestBridgeExec(t *testing.T) {
 	}{
 		{"images", []any{"docker images"}, 0, "REPOSITORY   TAG       IMAGE ID   CREATED   SIZE\n", "", ""},
 		{"opts", []any{"docker images", map[string]any{"stdin": ""}}, 0, "REPOSITORY   TAG       IMAGE ID   CREATED   SIZE\n", "", ""},
-		{"non-zero resolves", []any{"ls"}, 127, "", "ls: command not found (this playground runs docker commands, e.g. docker images)\n", ""},
+		{"non-zero resolves", []any{"vim"}, 127, "", "vim: the playground does not have this command; run help to see the ones it has\n", ""},
+		{"cwd", []any{"pwd", map[string]any{"cwd": "/root"}}, 0, "/root\n", "", ""},
+		{"bad cwd", []any{"pwd", map[string]any{"cwd": 1}}, 0, "", "", "layerlab.exec: opts.cwd must be a string"},
 		{"not a string", []any{42}, 0, "", "", "layerlab.exec: the command line must be a string"},
 		{"no argument", nil, 0, "", "", "layerlab.exec: the command line must be a string"},
 		{"bad stdin", []any{"docker images", map[string]any{"stdin": 1}}, 0, "", "", "layerlab.exec: opts.stdin must be a string or a Uint8Array"},

@@ -4,9 +4,10 @@
 // Promise; a panic becomes a rejected Promise with its message. docs/api.md documents the API:
 //
 //	layerlab.ready                                    // resolved once the store is open
-//	layerlab.exec(line, {onOutput, stdin, signal, tty}) // {exitCode, stdout, stderr}
+//	layerlab.exec(line, {onOutput, stdin, signal, tty, cwd}) // {exitCode, stdout, stderr, cwd}
 //	layerlab.writeFile(path, data) / readFile(path)   // workspace files (string | Uint8Array)
 //	layerlab.readDir(path) / mkdir(path) / remove(path)
+//	layerlab.commands()                               // the shell's command names
 //	layerlab.storage()                                // {usage, quota, persisted}
 //	layerlab.on(event, handler)                       // "images", "files"; resolves to off()
 //
@@ -15,8 +16,9 @@
 // page the wasm runs in a Web Worker (web/src/worker.js); the page's layerlab is a proxy with
 // the same API (web/src/core.js).
 //
-// It owns the JavaScript boundary and must not hold docker logic: commands are core/cli's.
-// Everything that does not touch syscall/js (line splitting, running a line, output
-// streaming, in-memory files) is plain Go in exec.go, stream.go and files.go, tested
-// natively; main_js.go is the glue.
+// It owns the JavaScript boundary and must not hold shell or docker logic: lines run in
+// core/term's shell, commands are core/cli's. Everything that does not touch syscall/js
+// (the session, output streaming, in-memory files) is plain Go in exec.go, stream.go and
+// files.go, tested natively; main_js.go is the glue and fs_js.go adapts the IndexedDB
+// workspace to term.FS.
 package main

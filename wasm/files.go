@@ -1,72 +1,57 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
-	"sync"
+	"time"
 
 	"github.com/layerlab/layerlab/core/cli"
+	"github.com/layerlab/layerlab/core/store"
+	"github.com/layerlab/layerlab/core/term"
 )
 
-// memFiles is cli.Files in memory: what `docker save -o x.tar` writes, `docker load -i x.tar`
-// can read back in the same page. The browser uses idbstore.Workspace; native tests use this.
-type memFiles struct {
-	mu    sync.Mutex
-	files map[string][]byte
-}
+// memFiles is the workspace in memory (term.MemFS seen as the page sees files: relative to
+// /workspace). The browser uses idbstore.Workspace; native tests use this.
+type memFiles struct{ fs *term.MemFS }
 
-var _ workspace = (*memFiles)(nil)
+var _ workspace = memFiles{}
 
-func newMemFiles() *memFiles { return &memFiles{files: map[string][]byte{}} }
+func newMemFiles() memFiles { return memFiles{term.NewMemFS(term.Workspace, term.Home)} }
 
-func (m *memFiles) Open(name string) (cli.File, error) {
-	m.mu.Lock()
-	b, ok := m.files[name]
-	m.mu.Unlock()
-	if !ok {
-		return nil, pathError("open", name, errNoFile)
-	}
-	return memFile{bytes.NewReader(b)}, nil
+func abs(name string) string { return term.Abs(term.Workspace, name) }
+
+func (m memFiles) Open(name string) (cli.File, error) {
+	return m.fs.Open(context.Background(), abs(name))
 }
 
 // Create's file appears under name only when Close is called.
-func (m *memFiles) Create(name string) (io.WriteCloser, error) {
-	return &memWriter{m: m, name: name}, nil
+func (m memFiles) Create(name string) (io.WriteCloser, error) {
+	return m.fs.Create(context.Background(), abs(name))
 }
 
-type memFile struct{ *bytes.Reader }
-
-func (memFile) Close() error { return nil }
-
-type memWriter struct {
-	m    *memFiles
-	name string
-	buf  bytes.Buffer
-}
-
-func (w *memWriter) Write(p []byte) (int, error) { return w.buf.Write(p) }
-
-func (w *memWriter) Close() error {
-	w.m.mu.Lock()
-	w.m.files[w.name] = bytes.Clone(w.buf.Bytes())
-	w.m.mu.Unlock()
-	return nil
-}
-
-func (m *memFiles) ReadFile(ctx context.Context, name string) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b, ok := m.files[name]
-	if !ok {
-		return nil, pathError("open", name, errNoFile)
+func (m memFiles) ReadFile(ctx context.Context, name string) ([]byte, error) {
+	f, err := m.fs.Open(ctx, abs(name))
+	if err != nil {
+		return nil, err
 	}
-	return bytes.Clone(b), nil
+	defer f.Close()
+	return io.ReadAll(f)
 }
 
-func (m *memFiles) WriteFile(ctx context.Context, name string, data []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.files[name] = bytes.Clone(data)
-	return nil
+func (m memFiles) WriteFile(ctx context.Context, name string, data []byte) error {
+	w, err := m.fs.Create(ctx, abs(name))
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// memSession is a session over memory, for native tests and the wasm tests' fake opener.
+func memSession() *session {
+	m := newMemFiles()
+	return newSession(store.NewMemory(), m, m.fs, time.Now)
 }

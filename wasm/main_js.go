@@ -12,6 +12,7 @@ import (
 	"syscall/js"
 	"time"
 
+	"github.com/layerlab/layerlab/core/term"
 	"github.com/layerlab/layerlab/wasm/idbstore"
 )
 
@@ -40,7 +41,7 @@ func openBrowser(name string) opener {
 		st.OnIndex(func() { emit("images", nil) })
 		ws := d.Workspace()
 		ws.OnChange(func(p string) { emit("files", map[string]any{"path": p}) })
-		return &session{store: st, files: ws, now: time.Now}, nil
+		return newSession(st, ws, workspaceFS{ws}, time.Now), nil
 	}
 }
 
@@ -170,6 +171,14 @@ func install(global js.Value, open opener) {
 		}
 		return js.Undefined(), f.Remove(context.Background(), name)
 	})
+	export(api, "commands", func(args []js.Value) (js.Value, error) {
+		names := term.Commands()
+		out := make([]any, len(names))
+		for i, n := range names {
+			out[i] = n
+		}
+		return js.ValueOf(out), nil
+	})
 	export(api, "storage", func(args []js.Value) (js.Value, error) {
 		usage, quota, err := idbstore.Estimate(context.Background())
 		if err != nil {
@@ -234,6 +243,7 @@ type options struct {
 	stdin    []byte
 	signal   js.Value // AbortSignal, or undefined
 	tty      bool
+	cwd      string // the directory to start in; "" is the workspace root
 }
 
 func execOptions(args []js.Value) (options, error) {
@@ -275,6 +285,12 @@ func execOptions(args []js.Value) (options, error) {
 		}
 		o.tty = v.Bool()
 	}
+	if v := opts.Get("cwd"); set(v) {
+		if v.Type() != js.TypeString {
+			return o, errors.New("layerlab.exec: opts.cwd must be a string")
+		}
+		o.cwd = v.String()
+	}
 	return o, nil
 }
 
@@ -313,6 +329,7 @@ func (s *session) exec(line string, o options) (js.Value, error) {
 	stderr := &streamWriter{emit: stream("stderr")}
 	type ran struct {
 		code     int
+		cwd      string
 		panicked any
 	}
 	done := make(chan ran, 1)
@@ -323,20 +340,24 @@ func (s *session) exec(line string, o options) (js.Value, error) {
 			}
 		}()
 		var stdin io.Reader = bytes.NewReader(o.stdin)
-		done <- ran{code: s.execLine(ctx, line, stdin, stdout, stderr)}
+		code, cwd := s.execLine(ctx, line, o.cwd, o.tty, stdin, stdout, stderr)
+		done <- ran{code: code, cwd: cwd}
 	}()
 	var r ran
 	select {
 	case r = <-done:
 	case <-ctx.Done():
-		r = ran{code: 130}
+		r = ran{code: 130, cwd: o.cwd}
 	}
 	stdout.close()
 	stderr.close()
 	if r.panicked != nil {
 		return js.Undefined(), fmt.Errorf("layerlab: internal error: %v", r.panicked)
 	}
-	return js.ValueOf(map[string]any{"exitCode": r.code, "stdout": stdout.String(), "stderr": stderr.String()}), nil
+	if r.cwd == "" {
+		r.cwd = term.Workspace
+	}
+	return js.ValueOf(map[string]any{"exitCode": r.code, "stdout": stdout.String(), "stderr": stderr.String(), "cwd": r.cwd}), nil
 }
 
 // knownEvents are the events layerlab.on accepts.

@@ -3,7 +3,7 @@
 // forwarded to the worker. Handlers (onOutput, on) and AbortSignals stay here; only data
 // crosses.
 
-const functions = ['writeFile', 'readFile', 'readDir', 'mkdir', 'remove', 'storage'];
+const functions = ['writeFile', 'readFile', 'readDir', 'mkdir', 'remove', 'storage', 'commands'];
 
 export function startCore(workerURL, wasmURL) {
   const worker = new Worker(workerURL);

@@ -1,6 +1,11 @@
-// The playground page: starts the Go core (wasm, in a Web Worker) and shows that it answers
-// by running `docker images`. The terminal, editor and image panel are built on this.
+// The playground page: starts the Go core (wasm, in a Web Worker) and wires the file panel,
+// the editor, the terminal and the image panel to it. Everything goes through the public API
+// of docs/api.md (globalThis.layerlab).
 import { startCore } from './core.js';
+import { Shell } from './terminal.js';
+import { Editor } from './editor.js';
+import { Files, debounce } from './files.js';
+import { Images } from './images.js';
 import './main.css';
 
 // The worker bundle's and the wasm's content-hashed URLs, defined by web/build.mjs.
@@ -8,51 +13,65 @@ const workerURL = __LAYERLAB_WORKER__;
 const wasmURL = __LAYERLAB_WASM__;
 
 const statusEl = document.getElementById('status');
-const outputEl = document.getElementById('output');
-const form = document.getElementById('run');
-const lineEl = document.getElementById('line');
 
 function setStatus(text, isError = false) {
   statusEl.textContent = text;
   statusEl.classList.toggle('error', isError);
 }
 
-function show(line, { exitCode, stdout, stderr }) {
-  outputEl.replaceChildren();
-  const prompt = document.createElement('span');
-  prompt.textContent = `$ ${line}\n`;
-  const out = document.createElement('span');
-  out.textContent = stdout;
-  const err = document.createElement('span');
-  err.className = 'stderr';
-  err.textContent = stderr;
-  outputEl.append(prompt, out, err);
-  outputEl.dataset.exitCode = String(exitCode);
+// showError puts a core error where the learner is looking: the status line at the top,
+// announced to screen readers, until dismissed or replaced.
+function showError(msg) {
+  setStatus(msg, true);
 }
 
-async function run(line) {
-  try {
-    show(line, await globalThis.layerlab.exec(line));
-  } catch (e) {
-    setStatus(`The core failed: ${e.message}`, true);
-  }
+const THEME_KEY = 'layerlab.theme';
+function preferredTheme() {
+  return localStorage.getItem(THEME_KEY) || (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
 }
 
 async function start() {
   // The core runs in a worker so that long work never freezes the page; this object gives
   // the page (and lessons, and tests) the API of docs/api.md.
-  globalThis.layerlab = startCore(workerURL, wasmURL);
+  const ll = startCore(workerURL, wasmURL);
+  globalThis.layerlab = ll;
   // The service worker caches the site for the next visit and offline use (web/src/sw.js).
   navigator.serviceWorker?.register('/sw.js').catch((e) => console.warn(`layerlab: no offline copy: ${e.message}`));
-  await globalThis.layerlab.ready;
-  setStatus('The core is ready. It answered:');
-  form.hidden = false;
-  await run('docker images');
-}
 
-form.addEventListener('submit', (ev) => {
-  ev.preventDefault();
-  run(lineEl.value);
-});
+  const images = new Images(document.getElementById('images'), { layerlab: ll, onError: showError });
+  const editor = new Editor(document.getElementById('editor'), document.getElementById('editor-title'), { layerlab: ll, onError: showError });
+  const files = new Files(document.getElementById('files'), { layerlab: ll, onOpen: (p) => editor.open(p), onError: showError });
+  const shell = new Shell(document.getElementById('terminal'), {
+    layerlab: ll,
+    onEscape: () => (document.querySelector('#images button') || document.getElementById('theme')).focus(),
+  });
+
+  const applyTheme = (name) => {
+    document.documentElement.dataset.theme = name;
+    shell.setTheme(name);
+    document.getElementById('theme').setAttribute('aria-label', name === 'dark' ? 'Switch to the light theme' : 'Switch to the dark theme');
+  };
+  applyTheme(preferredTheme());
+  document.getElementById('theme').addEventListener('click', () => {
+    const next = document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark';
+    localStorage.setItem(THEME_KEY, next);
+    applyTheme(next);
+  });
+  statusEl.addEventListener('click', () => { if (statusEl.classList.contains('error')) setStatus('Ready.'); });
+
+  // A small hook for tests and tools: what the terminal shows, and the parts of the page.
+  globalThis.layerlabPage = { shell, editor, files, images, terminalText: () => shell.text() };
+
+  await ll.ready;
+  setStatus('Ready.');
+  shell.start();
+  shell.focus();
+  const refreshImages = debounce(() => images.refresh(), 150);
+  await ll.on('images', refreshImages);
+  await ll.on('files', (d) => { files.refreshSoon(); editor.changed(d.path); });
+  await Promise.all([files.refresh(), images.refresh()]);
+  const dockerfile = await ll.readDir('/workspace').then((es) => es.find((e) => e.name === 'Dockerfile'), () => null);
+  if (dockerfile) await editor.open(dockerfile.path);
+}
 
 start().catch((e) => setStatus(`Loading the core failed: ${e.message}`, true));

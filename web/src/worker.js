@@ -39,7 +39,7 @@ function message(e) {
 function execArgs(id, args) {
   const o = args[1];
   if (!o || typeof o !== 'object' || !o.__proxied) return args;
-  const opts = { stdin: o.stdin, tty: o.tty, onOutput: o.onOutput, signal: o.signal };
+  const opts = { stdin: o.stdin, tty: o.tty, cwd: o.cwd, onOutput: o.onOutput, signal: o.signal };
   if (o.onOutput === true) {
     opts.onOutput = (chunk, stream) => postMessage({ type: 'output', id, chunk, stream });
   }

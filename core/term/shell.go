@@ -1,0 +1,384 @@
+package term
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/interp"
+	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/layerlab/layerlab/core/cli"
+	"github.com/layerlab/layerlab/core/store"
+)
+
+// The shell's two persistent folders: the learner's files (the starting directory and the
+// build context) and the home (~) outside it, so credentials never end up in a build context.
+const (
+	Workspace = "/workspace"
+	Home      = "/root"
+)
+
+// Shell runs lines and scripts over an FS and an image store. It keeps no state between
+// runs: the caller passes the directory to start in and gets back the one the run ended in.
+type Shell struct {
+	fs    FS
+	store store.Store
+	now   func() time.Time
+}
+
+// Option sets a Shell's optional settings.
+type Option func(*Shell)
+
+// WithNow sets the clock docker commands measure "2 weeks ago" against (default time.Now).
+func WithNow(now func() time.Time) Option { return func(s *Shell) { s.now = now } }
+
+// New returns a shell over fsys whose docker commands use st.
+func New(fsys FS, st store.Store, opts ...Option) *Shell {
+	s := &Shell{fs: fsys, store: st, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// IO is a run's standard streams. TTY says the output goes to the terminal (ls prints
+// columns; docker renders progress in place) rather than to a program.
+type IO struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	TTY            bool
+}
+
+// Run runs script (one line or many) starting in dir (Workspace when empty) and returns its
+// exit status and the directory it ended in. A syntax error exits 2 with the position; a
+// cancelled ctx (Ctrl-C) exits 130.
+func (s *Shell) Run(ctx context.Context, dir, script string, stdio IO) (int, string) {
+	if dir == "" {
+		dir = Workspace
+	}
+	stdin := stdio.Stdin
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	stdout, stderr := stdio.Stdout, stdio.Stderr
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	file, err := syntax.NewParser().Parse(strings.NewReader(script), "")
+	if err != nil {
+		fmt.Fprintf(stderr, "layerlab: %v\n", err)
+		return 2, dir
+	}
+	r, err := s.runner(dir, stdio.TTY, stdin, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "layerlab: starting the shell: %v\n", err)
+		return 1, dir
+	}
+	err = r.Run(ctx, file)
+	end := r.Dir
+	var es interp.ExitStatus
+	switch {
+	case ctx.Err() != nil:
+		return 130, end
+	case err == nil:
+		return 0, end
+	case errors.As(err, &es):
+		return int(es), end
+	default:
+		fmt.Fprintf(stderr, "layerlab: %v\n", err)
+		return 1, end
+	}
+}
+
+func (s *Shell) runner(dir string, tty bool, stdin io.Reader, stdout, stderr io.Writer) (*interp.Runner, error) {
+	env := expand.ListEnviron(
+		"HOME="+Home,
+		"PWD="+dir,
+		"PATH=/usr/local/bin:/usr/bin:/bin",
+		"USER=root",
+		"SHELL=/bin/sh",
+	)
+	return interp.New(
+		interp.Env(env),
+		// interp.Dir would stat dir on the host's filesystem; ours is s.fs.
+		func(r *interp.Runner) error { r.Dir = dir; return nil },
+		interp.StdIO(stdin, stdout, stderr),
+		interp.CallHandler(func(ctx context.Context, args []string) ([]string, error) {
+			// help is a bash builtin; ours lists the playground's commands.
+			if args[0] == "help" {
+				args[0] = helpCommand
+			}
+			return args, nil
+		}),
+		interp.ExecHandlers(func(interp.ExecHandlerFunc) interp.ExecHandlerFunc {
+			return func(ctx context.Context, args []string) error { return s.exec(ctx, args, tty) }
+		}),
+		interp.OpenHandler(func(ctx context.Context, name string, flag int, perm fs.FileMode) (io.ReadWriteCloser, error) {
+			// Redirections pass the name as written; the FS wants it absolute.
+			return s.open(ctx, Abs(interp.HandlerCtx(ctx).Dir, name), flag, perm)
+		}),
+		interp.AccessHandler(func(ctx context.Context, name string, _ interp.AccessMode) error {
+			// Everything the learner has is theirs: access is existence.
+			_, err := s.fs.Stat(ctx, name)
+			return err
+		}),
+		interp.StatHandler(func(ctx context.Context, name string, _ bool) (fs.FileInfo, error) {
+			fi, err := s.fs.Stat(ctx, Abs(interp.HandlerCtx(ctx).Dir, name))
+			if err != nil {
+				return nil, err
+			}
+			return statInfo{fi}, nil
+		}),
+		interp.ReadDirHandler2(func(ctx context.Context, name string) ([]fs.DirEntry, error) {
+			fis, err := s.fs.ReadDir(ctx, Abs(interp.HandlerCtx(ctx).Dir, name))
+			if err != nil {
+				return nil, err
+			}
+			out := make([]fs.DirEntry, len(fis))
+			for i, fi := range fis {
+				out[i] = fs.FileInfoToDirEntry(statInfo{fi})
+			}
+			return out, nil
+		}),
+	)
+}
+
+// helpCommand is what the call handler turns help into, so it reaches the exec handler.
+const helpCommand = "layerlab-help"
+
+// exec runs one simple command that is not a shell builtin: an applet, docker, or the
+// one-line answer for a command the playground does not have.
+func (s *Shell) exec(ctx context.Context, args []string, tty bool) error {
+	hc := interp.HandlerCtx(ctx)
+	env := &Env{
+		FS:     s.fs,
+		Dir:    hc.Dir,
+		Stdin:  hc.Stdin,
+		Stdout: hc.Stdout,
+		Stderr: hc.Stderr,
+		TTY:    tty,
+		Getenv: func(k string) string { return hc.Env.Get(k).String() },
+	}
+	if env.Stdin == nil {
+		env.Stdin = strings.NewReader("")
+	}
+	var code int
+	switch name := args[0]; name {
+	case "docker":
+		// docker writes tables cell by cell; the page gets them a line at a time.
+		stdout, stderr := &lineWriter{w: env.Stdout}, &lineWriter{w: env.Stderr}
+		defer stdout.flush()
+		defer stderr.flush()
+		code = cli.Run(ctx, &cli.Env{
+			Store:  s.store,
+			Stdin:  env.Stdin,
+			Stdout: stdout,
+			Stderr: stderr,
+			Files:  filesAt{ctx: ctx, fs: s.fs, dir: hc.Dir},
+			Now:    s.now,
+			Getenv: env.Getenv,
+		}, args[1:])
+	case helpCommand:
+		code = help(env)
+	case "clear":
+		// Clear the screen and the scrollback, as xterm's clear does.
+		fmt.Fprint(env.Stdout, "\x1b[H\x1b[2J\x1b[3J")
+	default:
+		a, ok := applets[name]
+		if !ok {
+			fmt.Fprintf(env.Stderr, "%s: the playground does not have this command; run help to see the ones it has\n", name)
+			code = 127
+			break
+		}
+		code = a(ctx, env, args[1:])
+	}
+	if ctx.Err() != nil && code != 0 {
+		code = 130
+	}
+	if code == 0 {
+		return nil
+	}
+	return interp.ExitStatus(uint8(code))
+}
+
+// help lists what the playground's shell has.
+func help(env *Env) int {
+	fmt.Fprint(env.Stdout, helpText)
+	return 0
+}
+
+const helpText = `The playground's shell runs these commands over your files (/workspace; ~ is /root):
+
+  docker      docker images, history, image inspect, tag, rmi, save, load, image prune, system df ...
+  ls          list files (-l long, -a all)
+  cat         print files, or write one: cat > Dockerfile <<EOF
+  echo        print its arguments
+  mkdir       make folders (-p: with those above)
+  rm          remove files (-r: folders, -f: no complaint when missing)
+  cp          copy files (-r: folders)
+  mv          move or rename
+  cd, pwd     change or print the current folder
+  touch       make an empty file or update its time
+  sleep       wait some seconds (Ctrl-C stops it)
+  clear       clear the terminal
+  help        this list
+
+Pipes (|), redirection (>, >>, <, 2>&1), && and ||, variables and heredocs work as in sh.
+`
+
+// Commands are the names the shell runs (for tab completion), sorted.
+func Commands() []string {
+	names := []string{"docker", "help", "clear", "cd", "pwd", "echo", "printf", "exit", "true", "false", "test"}
+	for n := range applets {
+		names = append(names, n)
+	}
+	return sortedUnique(names)
+}
+
+// open is the shell's redirections (<, >, >>) and what builtins open.
+func (s *Shell) open(ctx context.Context, name string, flag int, _ fs.FileMode) (io.ReadWriteCloser, error) {
+	if name == "/dev/null" {
+		return devNull{}, nil
+	}
+	if flag&accessMode == readOnly {
+		f, err := s.fs.Open(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		return readOnlyFile{f}, nil
+	}
+	w, err := s.fs.Create(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if flag&appendFlag() != 0 {
+		if f, err := s.fs.Open(ctx, name); err == nil {
+			_, err = io.Copy(w, f)
+			f.Close()
+			if err != nil {
+				return nil, fmt.Errorf("appending to %s: %w", name, err)
+			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	return writeOnlyFile{w}, nil
+}
+
+// The access mode bits are the same on every platform Go runs on; O_APPEND is not, and core
+// cannot import os to learn it, so appendFlag asks the interpreter which bit `>>` sets.
+const (
+	accessMode = 3
+	readOnly   = 0
+)
+
+var appendFlag = sync.OnceValue(func() int {
+	var trunc, app int
+	r, err := interp.New(
+		func(r *interp.Runner) error { r.Dir = "/"; return nil },
+		interp.OpenHandler(func(ctx context.Context, name string, flag int, _ fs.FileMode) (io.ReadWriteCloser, error) {
+			if name == "/a" {
+				trunc = flag
+			} else {
+				app = flag
+			}
+			return devNull{}, nil
+		}),
+	)
+	if err != nil {
+		panic(fmt.Sprintf("term: starting the interpreter: %v", err))
+	}
+	file, _ := syntax.NewParser().Parse(strings.NewReader(": >/a; : >>/b"), "")
+	if err := r.Run(context.Background(), file); err != nil {
+		panic(fmt.Sprintf("term: learning the append flag: %v", err))
+	}
+	return app &^ trunc
+})
+
+type devNull struct{}
+
+func (devNull) Read([]byte) (int, error)    { return 0, io.EOF }
+func (devNull) Write(p []byte) (int, error) { return len(p), nil }
+func (devNull) Close() error                { return nil }
+
+type readOnlyFile struct{ cli.File }
+
+func (readOnlyFile) Write([]byte) (int, error) { return 0, errors.New("file opened for reading") }
+
+type writeOnlyFile struct{ io.WriteCloser }
+
+func (writeOnlyFile) Read([]byte) (int, error) { return 0, errors.New("file opened for writing") }
+
+// statInfo is a FileInfo as io/fs wants it.
+type statInfo struct{ fi FileInfo }
+
+func (s statInfo) Name() string       { return s.fi.Name }
+func (s statInfo) Size() int64        { return s.fi.Size }
+func (s statInfo) ModTime() time.Time { return s.fi.ModTime }
+func (s statInfo) IsDir() bool        { return s.fi.Dir }
+func (s statInfo) Sys() any           { return nil }
+func (s statInfo) Mode() fs.FileMode {
+	if s.fi.Dir {
+		return fs.ModeDir | 0o755
+	}
+	return 0o644
+}
+
+// filesAt is cli.Files resolving names against the shell's current directory.
+type filesAt struct {
+	ctx context.Context
+	fs  FS
+	dir string
+}
+
+func (f filesAt) Open(name string) (cli.File, error) { return f.fs.Open(f.ctx, Abs(f.dir, name)) }
+func (f filesAt) Create(name string) (io.WriteCloser, error) {
+	return f.fs.Create(f.ctx, Abs(f.dir, name))
+}
+
+// Abs resolves name against dir as the shell does.
+func Abs(dir, name string) string {
+	if path.IsAbs(name) {
+		return path.Clean(name)
+	}
+	return path.Join(dir, name)
+}
+
+// lineWriter passes writes on a line at a time (up to the last \n or \r written), so a
+// command that writes a table cell by cell reaches the terminal in whole lines, while
+// progress (\r) still shows as it comes.
+type lineWriter struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.buf = append(l.buf, p...)
+	if i := bytes.LastIndexAny(l.buf, "\n\r"); i >= 0 {
+		_, err := l.w.Write(l.buf[:i+1])
+		l.buf = append(l.buf[:0], l.buf[i+1:]...)
+		if err != nil {
+			return len(p), err
+		}
+	}
+	return len(p), nil
+}
+
+func (l *lineWriter) flush() {
+	if len(l.buf) > 0 {
+		l.w.Write(l.buf)
+		l.buf = nil
+	}
+}
