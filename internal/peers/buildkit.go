@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -59,54 +58,14 @@ func StartBuildKit(t testing.TB) *BuildKit {
 		t.Fatalf("starting buildkitd: %v", err)
 	}
 	bk := &BuildKit{Addr: "unix://" + filepath.Join(dir, "bk.sock"), buildctl: filepath.Join(bin, "buildctl")}
-	logf, err := os.Create(filepath.Join(dir, "buildkitd.log"))
-	if err != nil {
-		t.Fatalf("starting buildkitd: %v", err)
-	}
 	cmd := exec.Command(filepath.Join(bin, "buildkitd"), "--config", cfg, "--root", filepath.Join(dir, "root"), "--addr", bk.Addr)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting buildkitd: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		logf.Close()
-		if t.Failed() {
-			if b, err := os.ReadFile(logf.Name()); err == nil {
-				t.Logf("buildkitd log (last 4 KB):\n%s", tail(b, 4096))
-			}
-		}
-		_ = os.RemoveAll(dir)
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			b, _ := os.ReadFile(logf.Name())
-			t.Fatalf("starting buildkitd: it exited (%v); log:\n%s", err, tail(b, 4096))
-		default:
-		}
+	ready := func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := exec.CommandContext(ctx, bk.buildctl, "--addr", bk.Addr, "debug", "workers").Run()
-		cancel()
-		if err == nil {
-			return bk
-		}
-		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(logf.Name())
-			t.Fatalf("starting buildkitd: no answer on %s within 60 s; log:\n%s", bk.Addr, tail(b, 4096))
-		}
-		time.Sleep(200 * time.Millisecond)
+		defer cancel()
+		return exec.CommandContext(ctx, bk.buildctl, "--addr", bk.Addr, "debug", "workers").Run() == nil
 	}
+	startDaemon(t, "buildkitd", cmd, filepath.Join(dir, "buildkitd.log"), 60*time.Second, ready, func() { _ = os.RemoveAll(dir) })
+	return bk
 }
 
 // Buildctl runs buildctl against bk in directory dir and returns its standard output,

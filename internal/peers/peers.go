@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -36,10 +35,6 @@ func StartDocker(t testing.TB) string {
 	}
 	sock := filepath.Join(dir, "docker.sock")
 	host := "unix://" + sock
-	logf, err := os.Create(filepath.Join(dir, "dockerd.log"))
-	if err != nil {
-		t.Fatalf("starting dockerd: %v", err)
-	}
 	cmd := exec.Command(dockerd,
 		"--data-root", filepath.Join(dir, "root"),
 		"--exec-root", filepath.Join(dir, "exec"),
@@ -47,53 +42,17 @@ func StartDocker(t testing.TB) string {
 		"-H", host,
 		"--iptables=false", "--ip6tables=false", "--bridge=none",
 	)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	// Its own process group, so stopping it never signals the test binary.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting dockerd: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		logf.Close()
-		if t.Failed() {
-			if b, err := os.ReadFile(logf.Name()); err == nil {
-				t.Logf("dockerd log (last 4 KB):\n%s", tail(b, 4096))
-			}
-		}
-		// Best effort: a layer mount left busy must not fail an otherwise passing test.
-		_ = os.RemoveAll(dir)
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			b, _ := os.ReadFile(logf.Name())
-			t.Fatalf("starting dockerd: it exited (%v); log:\n%s", err, tail(b, 4096))
-		default:
-		}
+	ready := func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
 		c := exec.CommandContext(ctx, "docker", "version", "--format", "{{.Server.Version}}")
 		c.Env = DockerEnv(host)
 		out, err := c.Output()
-		cancel()
-		if err == nil && len(bytes.TrimSpace(out)) > 0 {
-			return host
-		}
-		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(logf.Name())
-			t.Fatalf("starting dockerd: no answer on %s within 60 s; log:\n%s", sock, tail(b, 4096))
-		}
-		time.Sleep(200 * time.Millisecond)
+		return err == nil && len(bytes.TrimSpace(out)) > 0
 	}
+	// Best effort removal: a layer mount left busy must not fail an otherwise passing test.
+	startDaemon(t, "dockerd", cmd, filepath.Join(dir, "dockerd.log"), 60*time.Second, ready, func() { _ = os.RemoveAll(dir) })
+	return host
 }
 
 // DockerEnv is the process environment for docker CLI commands against host: the test's

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -70,45 +69,15 @@ func StartRegistry(t testing.TB, o RegistryOptions) *Registry {
 	if err := os.WriteFile(cp, []byte(cfg.String()), 0o644); err != nil {
 		t.Fatalf("starting docker-registry: %v", err)
 	}
-	logf, err := os.Create(filepath.Join(dir, "registry.log"))
-	if err != nil {
-		t.Fatalf("starting docker-registry: %v", err)
-	}
 	cmd := exec.Command(bin, "serve", cp)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting docker-registry: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		logf.Close()
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			b, _ := os.ReadFile(logf.Name())
-			t.Fatalf("starting docker-registry: it exited (%v); log:\n%s", err, tail(b, 4096))
-		default:
-		}
+	ready := func() bool {
 		resp, err := http.Get("http://" + host + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			return &Registry{Host: host, Dir: dir}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(logf.Name())
-			t.Fatalf("starting docker-registry: no answer on %s within 10 s; log:\n%s", host, tail(b, 4096))
-		}
-		time.Sleep(50 * time.Millisecond)
+		resp.Body.Close()
+		return true
 	}
+	startDaemon(t, "docker-registry", cmd, filepath.Join(dir, "registry.log"), 10*time.Second, ready, nil)
+	return &Registry{Host: host, Dir: dir}
 }
