@@ -331,3 +331,124 @@ func checkExport(t *testing.T, label string, got, want []string) {
 		t.Errorf("%s: export lines\n got %q\nwant %q", label, got, exp)
 	}
 }
+
+// copyConformance copies core/build's conformance case name into dst.
+func copyConformance(t *testing.T, name, dst string) {
+	t.Helper()
+	root := filepath.Join("..", "build", "testdata", "conformance", name)
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pattern is each numbered step's outcome in a normalized log: "[2/6] RUN ...: CACHED".
+func pattern(l plainLog) []string {
+	var out []string
+	for _, v := range l.vertices {
+		if strings.HasPrefix(v[0], "[") && !strings.HasPrefix(v[0], "[internal]") && !strings.Contains(v[0], "] FROM ") {
+			out = append(out, v[0]+": "+v[len(v)-1])
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestBuildThenHistoryAndCache: `docker build -t x .` on the course's Node.js assignment
+// through cli.Run, then `docker history` shows the history BuildKit writes; a rebuild is all
+// CACHED, and after one context file changes the same steps run as in BuildKit.
+func TestBuildThenHistoryAndCache(t *testing.T) {
+	p := buildkitpeer.StartT(t)
+	dir := t.TempDir()
+	ctxDir := filepath.Join(dir, "ctx")
+	copyConformance(t, "course-node-assignment", ctxDir)
+	ll := buildEnv(t, dir)
+
+	ref, err := p.Build(context.Background(), ctxDir, buildkitpeer.BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ll("build", "-t", "x", "ctx")
+	if r.code != 0 {
+		t.Fatalf("build: exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "naming to docker.io/library/x:latest done\n") {
+		t.Errorf("build output does not name the image:\n%s", r.stderr)
+	}
+	cfgName, _ := ref.Image.ConfigName()
+	cfg, err := ref.Image.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := len(cfg.History) - 1; i >= 0; i-- {
+		h := cfg.History[i]
+		id := "<missing>"
+		if i == len(cfg.History)-1 {
+			id = cfgName.String()
+		}
+		want = append(want, id+"\t"+h.CreatedBy+"\t"+h.Comment)
+	}
+	h := ll("history", "--no-trunc", "--format", "{{.ID}}\t{{.CreatedBy}}\t{{.Comment}}", "x")
+	if h.code != 0 {
+		t.Fatalf("history: exit %d: %s", h.code, h.stderr)
+	}
+	if got := strings.Split(strings.TrimRight(h.stdout, "\n"), "\n"); !slices.Equal(got, want) {
+		t.Errorf("history\n got %q\nwant %q", got, want)
+	}
+
+	// A rebuild: every step CACHED, as BuildKit's second build.
+	bk2, err := p.Build(context.Background(), ctxDir, buildkitpeer.BuildOptions{Name: "docker.io/library/x:latest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := ll("build", "--progress", "plain", "-t", "x", "ctx")
+	if r2.code != 0 {
+		t.Fatalf("rebuild: exit %d\n%s", r2.code, r2.stderr)
+	}
+	got2, want2 := pattern(normalize(r2.stderr)), pattern(normalize(bk2.Log))
+	if !slices.Equal(got2, want2) {
+		t.Errorf("rebuild steps\n got %q\nwant %q", got2, want2)
+	}
+	if len(got2) != 4 { // RUN, WORKDIR, COPY, COPY
+		t.Errorf("rebuild: %d numbered steps besides FROM (%q); want 4", len(got2), got2)
+	}
+	for _, s := range got2 {
+		if !strings.HasSuffix(s, ": CACHED") {
+			t.Errorf("rebuild: %s; want CACHED", s)
+		}
+	}
+
+	// One context file changes: COPY . . and what follows run again, in both.
+	if err := os.WriteFile(filepath.Join(ctxDir, "app.js"), []byte("// changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bk3, err := p.Build(context.Background(), ctxDir, buildkitpeer.BuildOptions{Name: "docker.io/library/x:latest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r3 := ll("build", "--progress", "plain", "-t", "x", "ctx")
+	if r3.code != 0 {
+		t.Fatalf("build after a change: exit %d\n%s", r3.code, r3.stderr)
+	}
+	got3, want3 := pattern(normalize(r3.stderr)), pattern(normalize(bk3.Log))
+	if !slices.Equal(got3, want3) {
+		t.Errorf("steps after changing app.js\n got %q\nwant %q", got3, want3)
+	}
+	if !slices.ContainsFunc(got3, func(s string) bool { return strings.HasSuffix(s, "COPY . .: DONE") }) {
+		t.Errorf("after changing app.js COPY . . did not run: %q", got3)
+	}
+}
