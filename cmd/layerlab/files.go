@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -93,4 +94,18 @@ func (a *atomicFile) Close() error {
 		os.Remove(tmp)
 	}
 	return err
+}
+
+var _ cli.DirFiles = osFiles{}
+
+// FS gives the directory dir as a build context.
+func (osFiles) FS(dir string) (fs.FS, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, &os.PathError{Op: "open", Path: dir, Err: errors.New("not a directory")}
+	}
+	return os.DirFS(dir), nil
 }

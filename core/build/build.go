@@ -160,6 +160,7 @@ func (b *builder) run(ctx context.Context) (*Result, error) {
 		}
 	}
 	visit(target)
+	b.o.Events(b.plan(need, target))
 	for i := 0; i <= target; i++ {
 		if !need[i] {
 			continue
@@ -171,6 +172,36 @@ func (b *builder) run(ctx context.Context) (*Result, error) {
 		b.stages[i] = st
 	}
 	return b.export(ctx, b.stages[target])
+}
+
+// plan says which base images the needed stages resolve and whether they read the context.
+func (b *builder) plan(need map[int]bool, target int) Event {
+	ev := Event{Type: Planned}
+	seen := map[string]bool{}
+	for i := 0; i <= target; i++ {
+		if !need[i] {
+			continue
+		}
+		if _, isStage := b.stageIndex(b.bases[i], i); !isStage && b.bases[i] != "scratch" {
+			name := b.bases[i]
+			if n, err := reference.ParseNormalizedNamed(name); err == nil {
+				name = reference.TagNameOnly(n).String()
+			}
+			if !seen[name] {
+				seen[name] = true
+				ev.Bases = append(ev.Bases, name)
+			}
+		}
+		for _, c := range b.df.Stages[i].Commands {
+			switch c := c.(type) {
+			case *instructions.CopyCommand:
+				ev.UsesContext = ev.UsesContext || c.From == ""
+			case *instructions.AddCommand:
+				ev.UsesContext = true
+			}
+		}
+	}
+	return ev
 }
 
 // stageIndex finds the stage a FROM or --from names: an earlier stage's name or index.

@@ -17,6 +17,9 @@ const (
 	StepDone    EventType = "done"
 	StepOutput  EventType = "output"
 	StepFailed  EventType = "error"
+	// Planned comes first, once: what the build will resolve and read (Bases, UsesContext),
+	// so a renderer can show BuildKit's [internal] steps before the numbered ones.
+	Planned EventType = "planned"
 )
 
 // Event is one entry of the structured progress stream. Steps are numbered as BuildKit
@@ -34,4 +37,8 @@ type Event struct {
 	Duration time.Duration
 	Err      error
 	Output   []byte // what a RUN printed (StepOutput)
+
+	// Planned only:
+	Bases       []string // the base images the needed stages resolve, normalized, in order
+	UsesContext bool     // a needed stage COPYs or ADDs from the build context
 }

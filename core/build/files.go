@@ -17,6 +17,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
 	"github.com/layerlab/layerlab/core/fsys"
 )
@@ -113,7 +114,20 @@ func (b *builder) cached(ctx context.Context, key string) (cacheRecord, bool) {
 // stepName is how BuildKit's progress names a file step: the instruction with variables
 // expanded and its keyword upper-cased.
 func (b *builder) stepName(st *stageState, original string) string {
-	s, _, err := b.lex.ProcessWord(original, b.stateEnv(st))
+	return b.stepNameLex(st, original, b.lex)
+}
+
+// runStepName names a RUN step as dispatchRun does: variables expanded, quotes kept and
+// unset variables left as written (RUN echo "$i" stays so).
+func (b *builder) runStepName(st *stageState, original string) string {
+	lex := *b.lex
+	lex.RawQuotes = true
+	lex.SkipUnsetEnv = true
+	return b.stepNameLex(st, original, &lex)
+}
+
+func (b *builder) stepNameLex(st *stageState, original string, lex *shell.Lex) string {
+	s, _, err := lex.ProcessWord(original, b.stateEnv(st))
 	if err != nil {
 		s = original
 	}

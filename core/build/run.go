@@ -46,7 +46,7 @@ func (b *builder) dispatchRun(ctx context.Context, st *stageState, c *instructio
 	}
 	env := b.stateEnv(st)
 	created := "RUN " + runCommandString(args, st.buildArgs, env)
-	name := b.stepName(st, c.String())
+	name := b.runStepName(st, c.String())
 	wd := st.image.Config.WorkingDir
 	if wd == "" {
 		wd = "/"

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"io"
+	"io/fs"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -47,6 +48,16 @@ type File interface {
 type Files interface {
 	Open(name string) (File, error)
 	Create(name string) (io.WriteCloser, error)
+}
+
+// DirFiles is Files that can also give a directory as an fs.FS: `docker build` needs it for
+// its context. Run finds it by type assertion on Env.Files; without it build says the
+// environment has no build contexts.
+type DirFiles interface {
+	Files
+	// FS returns the directory dir (relative names as Open resolves them); an error if it
+	// is not a directory.
+	FS(dir string) (fs.FS, error)
 }
 
 // Command is one docker command (images, history, ...). Later work (build, pull, push,

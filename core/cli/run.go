@@ -71,6 +71,16 @@ var groups = map[string]group{
 		{"save", "Save one or more images to a tar archive (streamed to STDOUT by default)"},
 		{"tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
 	}},
+	// docker 28.2's `docker builder --help`, recorded on this machine
+	"builder": {"builder", "Manage builds", [][2]string{
+		{"build", "Build an image from a Dockerfile"},
+		{"prune", "Remove build cache"},
+	}},
+	// the buildx plugin is not installed here, so this group's help is not recorded; only
+	// `docker buildx build` is offered
+	"buildx": {"buildx", "Docker Buildx", [][2]string{
+		{"build", "Start a build"},
+	}},
 	"system": {"system", "Manage Docker", [][2]string{
 		{"df", "Show docker disk usage"},
 		{"events", "Get real time events from the server"},

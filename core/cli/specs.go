@@ -81,5 +81,6 @@ func builtinSpecs() []*spec {
 	add(dfSpec(), "system df")
 	add(saveSpec(), "save", "image save")
 	add(loadSpec(), "load", "image load")
+	add(buildSpec(), "build", "image build", "builder build", "buildx build")
 	return out
 }

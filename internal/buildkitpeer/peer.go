@@ -169,6 +169,10 @@ type BuildOptions struct {
 	// Push, when set (e.g. "library/base:latest"), pushes the result to the peer's registry
 	// under that name instead of writing an OCI tar; Build then reads it back from there.
 	Push string
+	// Name, when set (e.g. "docker.io/library/app:latest"), exports with BuildKit's image
+	// exporter under that name into buildkitd's own image store (no push, no OCI tar), so
+	// the progress log shows the image exporter's block; Result.Image is then nil.
+	Name string
 }
 
 // Result is what one reference build produced.
@@ -206,6 +210,9 @@ func (p *Peer) Build(ctx context.Context, contextDir string, o BuildOptions) (*R
 		pushRef = r
 		output = "type=image,name=" + r.String() + ",push=true,registry.insecure=true"
 	}
+	if o.Name != "" {
+		output = "type=image,name=" + o.Name
+	}
 	if epoch != "-" {
 		args = append(args, "--opt", "build-arg:SOURCE_DATE_EPOCH="+epoch)
 		output += ",rewrite-timestamp=true"
@@ -228,6 +235,9 @@ func (p *Peer) Build(ctx context.Context, contextDir string, o BuildOptions) (*R
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Run(); err != nil {
 		return &Result{Log: log.String()}, fmt.Errorf("buildctl build %s: %w\n%s", contextDir, err, log.String())
+	}
+	if o.Name != "" {
+		return &Result{Log: log.String()}, nil
 	}
 	if pushRef != nil {
 		img, err := remote.Image(pushRef, remote.WithContext(ctx))
