@@ -34,7 +34,11 @@ var (
 	runs     = flag.Int("runs", 5, "runs of each measurement; the median is printed")
 	sizeMB   = flag.Int("size", 50, "size of the test image in MB (incompressible content)")
 	layerlab = flag.String("layerlab", "bin/layerlab", "the layerlab binary to measure")
+	site     = flag.String("site", "cmd/layerlab/site", "the built site (web/build.mjs) whose wasm size is reported")
 )
+
+// wasmTargetBrotli is issue 3's target for the wasm as the browser downloads it.
+const wasmTargetBrotli = 3.5e6
 
 type row struct {
 	what, ours, peer string
@@ -133,6 +137,35 @@ func main() {
 	}
 	tw.Flush()
 	fmt.Printf("(medians of %d runs; latency rows of %d; ratio > 1 means layerlab is faster)\n", *runs, *runs*4)
+	if err := printWasmSize(os.Stdout, *site); err != nil {
+		log.Fatalf("bench: %v", err)
+	}
+}
+
+// printWasmSize prints the site's wasm raw and as precompressed by web/build.mjs (the .gz and
+// .br files the server sends), beside the brotli target.
+func printWasmSize(w io.Writer, dir string) error {
+	matches, err := filepath.Glob(filepath.Join(dir, "layerlab-*.wasm"))
+	if err != nil || len(matches) != 1 {
+		return fmt.Errorf("reading the wasm size: want one layerlab-*.wasm in %s, found %d (run make build)", dir, len(matches))
+	}
+	var sizes [3]int64
+	for i, name := range []string{matches[0], matches[0] + ".gz", matches[0] + ".br"} {
+		fi, err := os.Stat(name)
+		if err != nil {
+			return fmt.Errorf("reading the wasm size: %w", err)
+		}
+		sizes[i] = fi.Size()
+	}
+	mb := func(n int64) string { return fmt.Sprintf("%.2f MB", float64(n)/1e6) }
+	verdict := "met"
+	if float64(sizes[2]) > wasmTargetBrotli {
+		verdict = fmt.Sprintf("over by %.2f MB", (float64(sizes[2])-wasmTargetBrotli)/1e6)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "\nwork\traw\tgzip\tbrotli\ttarget (brotli)\n")
+	fmt.Fprintf(tw, "wasm size\t%s\t%s\t%s\tat most %s: %s\n", mb(sizes[0]), mb(sizes[1]), mb(sizes[2]), mb(wasmTargetBrotli), verdict)
+	return tw.Flush()
 }
 
 func round(d time.Duration) string {
