@@ -23,7 +23,8 @@ import (
 // TestPagePullsThroughProxy: `docker pull` in the page goes through the /proxy/ of the server
 // it was loaded from, which `--mirror docker.io=...` sends to a local docker-registry. The
 // output is Docker's (the recording of a fresh pull and of a pull sharing layers), the image
-// is still there after a reload, and the shared layers are not downloaded again.
+// is still there after a reload, and the shared layers are not downloaded again. Then login,
+// push and pull against the same server's practice hub.
 func TestPagePullsThroughProxy(t *testing.T) {
 	reg := peers.StartRegistry(t, peers.RegistryOptions{})
 	push := func(repo string, img v1.Image) {
@@ -82,6 +83,25 @@ func TestPagePullsThroughProxy(t *testing.T) {
 
 	got = run("docker pull docker.io/library/pulltest:latest")
 	checkPull(t, "pull-hub-uptodate", "pulltest", got)
+
+	// The practice hub of the same server: log in (the account is made on first use), push,
+	// and pull the pushed name back from the hub rather than from the mirror.
+	steps := []struct {
+		line, stdoutHas, stdoutEnds string
+	}{
+		{"echo s3cret | docker login -u learner --password-stdin", "Login Succeeded\n", ""},
+		{"docker tag pulltest learner/app", "", ""},
+		{"docker push learner/app", "The push refers to repository [docker.io/learner/app]\n",
+			"latest: digest: sha256:d0a908fe76dbc411a1166153914891b49159270f9b9f56b0e4e213b36e3c2a22 size: 1064\n"},
+		{"docker rmi learner/app", "Untagged: learner/app:latest\n", ""},
+		{"docker pull learner/app", "Status: Downloaded newer image for learner/app:latest\n", "docker.io/learner/app:latest\n"},
+	}
+	for _, st := range steps {
+		r := run(st.line)
+		if r.ExitCode != 0 || !strings.Contains(r.Stdout, st.stdoutHas) || !strings.HasSuffix(r.Stdout, st.stdoutEnds) {
+			t.Errorf("%s: got exit %d, stdout %q, stderr %q; want exit 0 and stdout with %q ending %q", st.line, r.ExitCode, r.Stdout, r.Stderr, st.stdoutHas, st.stdoutEnds)
+		}
+	}
 }
 
 // checkPull compares a pull of docker.io/library/repo with core/cli's recording golden (made
