@@ -20,6 +20,8 @@ var adapters = map[string][]string{
 	"store/layout": {"os", "syscall"},
 	// proxy adapts registries to browsers: the CORS proxy and its client RoundTripper.
 	"proxy": {"net", "net/http"},
+	// proxy/client is its client side, the RoundTrippers the browser links.
+	"proxy/client": {"net/http"},
 	// hub is the practice registry layerlab serve hosts (HTTP, its data directory).
 	"hub": {"net", "net/http", "os"},
 }

@@ -39,8 +39,9 @@ func runMain(m *testing.M) int {
 }
 
 // startServer builds cmd/layerlab (embedding whatever make build put in its site/) and
-// starts `layerlab serve` on a port the kernel picks, reading the URL it prints.
-func startServer() (url string, stop func(), err error) {
+// starts `layerlab serve` on a port the kernel picks, with extra flags (e.g. --mirror),
+// reading the URL it prints.
+func startServer(extra ...string) (url string, stop func(), err error) {
 	root, err := filepath.Abs("..")
 	if err != nil {
 		return "", nil, err
@@ -59,7 +60,7 @@ func startServer() (url string, stop func(), err error) {
 		os.RemoveAll(tmp)
 		return "", nil, fmt.Errorf("building layerlab: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, extra...)...)
 	cmd.Env = append(os.Environ(), "LAYERLAB_HOME="+filepath.Join(tmp, "store"))
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()

@@ -16,6 +16,10 @@
 // page the wasm runs in a Web Worker (web/src/worker.js); the page's layerlab is a proxy with
 // the same API (web/src/core.js).
 //
+// docker pull, push and login reach registries through the server the page was loaded from
+// (registry_js.go): other registries through its CORS proxy (/proxy/<host>/...), Docker Hub
+// names through its practice hub first, over Go's net/http, which in the browser is fetch.
+//
 // It owns the JavaScript boundary and must not hold shell or docker logic: lines run in
 // core/term's shell, commands are core/cli's. Everything that does not touch syscall/js
 // (the session, output streaming, in-memory files) is plain Go in exec.go, stream.go and

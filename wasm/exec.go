@@ -28,8 +28,9 @@ type session struct {
 }
 
 // newSession returns a session whose shell sees files as fsys (the same files, as term.FS).
-func newSession(st store.Store, files workspace, fsys term.FS, now func() time.Time) *session {
-	return &session{store: st, files: files, shell: term.New(fsys, st, term.WithNow(now))}
+// opts add to the shell's settings (the registries it reaches).
+func newSession(st store.Store, files workspace, fsys term.FS, now func() time.Time, opts ...term.Option) *session {
+	return &session{store: st, files: files, shell: term.New(fsys, st, append([]term.Option{term.WithNow(now)}, opts...)...)}
 }
 
 // execLine runs one line (or script) in the shell starting in dir (the workspace root when

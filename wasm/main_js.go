@@ -41,7 +41,7 @@ func openBrowser(name string) opener {
 		st.OnIndex(func() { emit("images", nil) })
 		ws := d.Workspace()
 		ws.OnChange(func(p string) { emit("files", map[string]any{"path": p}) })
-		return newSession(st, ws, workspaceFS{ws}, time.Now), nil
+		return newSession(st, ws, workspaceFS{ws}, time.Now, registries(js.Global())...), nil
 	}
 }
 

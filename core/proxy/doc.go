@@ -1,6 +1,7 @@
 // Package proxy is the adapter between browsers and container registries: a CORS proxy
-// (Handler, served by `layerlab serve` under /proxy/<registry-host>/...) and the client-side
-// http.RoundTripper (Transport) that sends a registry client's requests through it.
+// (Handler, served by `layerlab serve` under /proxy/<registry-host>/...). The client-side
+// http.RoundTrippers that send a registry client's requests through it are in core/proxy/client
+// (aliased here), so that the browser does not link the server.
 //
 // It is an adapter package: it may import net and net/http (core/imports_test.go says so).
 // It must not be an open door: only GET, HEAD and OPTIONS, only the registry API's path

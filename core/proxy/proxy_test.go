@@ -241,39 +241,6 @@ func TestProxyForwardsOnlyWhatItShould(t *testing.T) {
 	}
 }
 
-func TestTransportMapsHosts(t *testing.T) {
-	var got []string
-	base, _ := url.Parse("http://127.0.0.1:8080")
-	tr := &proxy.Transport{Base: base, Next: rtFunc(func(r *http.Request) (*http.Response, error) {
-		got = append(got, r.URL.String())
-		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader("")), Header: http.Header{}}, nil
-	})}
-	for _, u := range []string{
-		"https://index.docker.io/v2/library/nginx/manifests/latest",
-		"https://auth.docker.io/token?scope=repository%3Alibrary%2Fnginx%3Apull&service=registry.docker.io",
-		"http://127.0.0.1:8080/v2/",
-	} {
-		req, _ := http.NewRequest("GET", u, nil)
-		if _, err := tr.RoundTrip(req); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want := []string{
-		"http://127.0.0.1:8080/proxy/index.docker.io/v2/library/nginx/manifests/latest",
-		"http://127.0.0.1:8080/proxy/auth.docker.io/token?scope=repository%3Alibrary%2Fnginx%3Apull&service=registry.docker.io",
-		"http://127.0.0.1:8080/v2/",
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("got %q; want %q", got[i], want[i])
-		}
-	}
-}
-
-type rtFunc func(*http.Request) (*http.Response, error)
-
-func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 func TestProxyRateLimitsPerClient(t *testing.T) {
 	h, err := proxy.New(proxy.WithRate(0.5, 2), proxy.WithTrustedProxies(netip.MustParsePrefix("127.0.0.0/8")))
 	if err != nil {

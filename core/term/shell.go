@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/interp"
 	"mvdan.cc/sh/v3/syntax"
@@ -30,9 +31,11 @@ const (
 // Shell runs lines and scripts over an FS and an image store. It keeps no state between
 // runs: the caller passes the directory to start in and gets back the one the run ended in.
 type Shell struct {
-	fs    FS
-	store store.Store
-	now   func() time.Time
+	fs     FS
+	store  store.Store
+	now    func() time.Time
+	remote func() []remote.Option
+	hub    func() []remote.Option
 }
 
 // Option sets a Shell's optional settings.
@@ -40,6 +43,12 @@ type Option func(*Shell)
 
 // WithNow sets the clock docker commands measure "2 weeks ago" against (default time.Now).
 func WithNow(now func() time.Time) Option { return func(s *Shell) { s.now = now } }
+
+// WithRegistries sets how docker commands reach registries (cli.Env.Remote) and the practice
+// hub (cli.Env.Hub); either may be nil (go-containerregistry's defaults; no hub).
+func WithRegistries(remote, hub func() []remote.Option) Option {
+	return func(s *Shell) { s.remote, s.hub = remote, hub }
+}
 
 // New returns a shell over fsys whose docker commands use st.
 func New(fsys FS, st store.Store, opts ...Option) *Shell {
@@ -189,6 +198,8 @@ func (s *Shell) exec(ctx context.Context, args []string, tty bool) error {
 			Files:  filesAt{ctx: ctx, fs: s.fs, dir: hc.Dir},
 			Now:    s.now,
 			Getenv: env.Getenv,
+			Remote: s.remote,
+			Hub:    s.hub,
 		}, args[1:])
 	case helpCommand:
 		code = help(env)
