@@ -12,6 +12,7 @@ import (
 	"github.com/layerlab/layerlab/core/dockerfile"
 	"github.com/layerlab/layerlab/core/store"
 	"github.com/layerlab/layerlab/internal/buildkitpeer"
+	"github.com/layerlab/layerlab/internal/testimage"
 )
 
 func baseStore(t *testing.T) *store.Memory {
@@ -21,7 +22,7 @@ func baseStore(t *testing.T) *store.Memory {
 		t.Fatal(err)
 	}
 	s := store.NewMemory()
-	putImage(t, s, buildkitpeer.BaseRef, img)
+	testimage.Put(t, s, buildkitpeer.BaseRef, img)
 	return s
 }
 

@@ -1,6 +1,7 @@
 package build_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,11 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"context"
-
 	"github.com/layerlab/layerlab/core/build"
 	"github.com/layerlab/layerlab/core/store"
 	"github.com/layerlab/layerlab/internal/buildkitpeer"
+	"github.com/layerlab/layerlab/internal/testimage"
 )
 
 var (
@@ -92,7 +92,7 @@ func TestCachedPattern(t *testing.T) {
 	write("lib/util.js", "module.exports = 1\n")
 
 	s := store.NewMemory()
-	putImage(t, s, buildkitpeer.BaseRef, p.Base)
+	testimage.Put(t, s, buildkitpeer.BaseRef, p.Base)
 	steps := []struct {
 		name   string
 		change func()

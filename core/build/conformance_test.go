@@ -23,44 +23,8 @@ import (
 	"github.com/layerlab/layerlab/core/build"
 	"github.com/layerlab/layerlab/core/store"
 	"github.com/layerlab/layerlab/internal/buildkitpeer"
+	"github.com/layerlab/layerlab/internal/testimage"
 )
-
-// putImage stores img in s under name, as a pull would.
-func putImage(t *testing.T, s store.Store, name string, img v1.Image) {
-	t.Helper()
-	ctx := context.Background()
-	layers, err := img.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range layers {
-		d, _ := l.Digest()
-		rc, err := l.Compressed()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.PutBlob(ctx, d, rc); err != nil {
-			t.Fatal(err)
-		}
-		rc.Close()
-	}
-	cfg, _ := img.RawConfigFile()
-	if _, err := store.PutBytes(ctx, s, cfg); err != nil {
-		t.Fatal(err)
-	}
-	mb, _ := img.RawManifest()
-	md, err := store.PutBytes(ctx, s, mb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mt, _ := img.MediaType()
-	err = s.UpdateIndex(ctx, func(e []store.Entry) ([]store.Entry, error) {
-		return append(e, store.Entry{Name: name, Descriptor: v1.Descriptor{MediaType: mt, Digest: md, Size: int64(len(mb))}}), nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // contextFS is the build context as layerlab reads it natively.
 func contextFS(dir string) *os.Root {
@@ -138,7 +102,7 @@ func TestConformance(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := store.NewMemory()
-			putImage(t, s, buildkitpeer.BaseRef, p.Base)
+			testimage.Put(t, s, buildkitpeer.BaseRef, p.Base)
 			res, err := buildLayerlabOpts(t, s, abs, build.Options{BuildArgs: args, Target: target})
 			if err != nil {
 				t.Fatalf("layerlab build: %v", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/layerlab/layerlab/core/build"
 	"github.com/layerlab/layerlab/core/store"
 	"github.com/layerlab/layerlab/internal/buildkitpeer"
+	"github.com/layerlab/layerlab/internal/testimage"
 )
 
 // FuzzBuild runs arbitrary Dockerfiles through parse and build: errors are fine; panics,
@@ -31,7 +32,7 @@ func FuzzBuild(f *testing.F) {
 		f.Fatal(err)
 	}
 	base := store.NewMemory()
-	putImage(&testing.T{}, base, buildkitpeer.BaseRef, img)
+	testimage.Put(f, base, buildkitpeer.BaseRef, img)
 	ctxFS := fstest.MapFS{"a.txt": {Data: []byte("a\n"), Mode: 0o644}, "d/b.txt": {Data: []byte("b\n"), Mode: 0o600}}
 	build.RunTimeout = 2 * time.Second
 	f.Fuzz(func(t *testing.T, df string) {
@@ -65,7 +66,7 @@ func FuzzRunScript(f *testing.F) {
 		f.Fatal(err)
 	}
 	base := store.NewMemory()
-	putImage(&testing.T{}, base, buildkitpeer.BaseRef, img)
+	testimage.Put(f, base, buildkitpeer.BaseRef, img)
 	build.RunTimeout = 2 * time.Second
 	f.Fuzz(func(t *testing.T, script string) {
 		df := "FROM busybox\nRUN [\"/bin/sh\", \"-c\", " + strconvQuote(script) + "]\n"

@@ -11,6 +11,7 @@ import (
 	"github.com/layerlab/layerlab/internal/buildkitpeer"
 
 	"github.com/layerlab/layerlab/core/build"
+	"github.com/layerlab/layerlab/internal/testimage"
 )
 
 // TestOnBuildFromImage: an image with ONBUILD triggers, built and pushed by BuildKit, used as
@@ -35,8 +36,8 @@ func TestOnBuildFromImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := store.NewMemory()
-	putImage(t, s, buildkitpeer.BaseRef, p.Base)
-	putImage(t, s, "docker.io/library/onbuildbase:latest", base.Image)
+	testimage.Put(t, s, buildkitpeer.BaseRef, p.Base)
+	testimage.Put(t, s, "docker.io/library/onbuildbase:latest", base.Image)
 
 	ref, err := p.Build(context.Background(), appDir, buildkitpeer.BuildOptions{})
 	if err != nil {

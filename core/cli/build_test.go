@@ -16,11 +16,10 @@ import (
 	"testing"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-
 	"github.com/layerlab/layerlab/core/cli"
 	"github.com/layerlab/layerlab/core/store"
 	"github.com/layerlab/layerlab/internal/buildkitpeer"
+	"github.com/layerlab/layerlab/internal/testimage"
 )
 
 // dirFiles is cli.DirFiles over a real directory, as cmd/layerlab's.
@@ -56,44 +55,6 @@ func (d dirFiles) FS(dir string) (fs.FS, error) {
 	return os.DirFS(d.path(dir)), nil
 }
 
-// putImage stores img in s under name with its own manifest, as a pull would (BuildKit
-// names the FROM step by that manifest's digest).
-func putImage(t *testing.T, s store.Store, name string, img v1.Image) {
-	t.Helper()
-	ctx := context.Background()
-	layers, err := img.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range layers {
-		d, _ := l.Digest()
-		rc, err := l.Compressed()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.PutBlob(ctx, d, rc); err != nil {
-			t.Fatal(err)
-		}
-		rc.Close()
-	}
-	cfg, _ := img.RawConfigFile()
-	if _, err := store.PutBytes(ctx, s, cfg); err != nil {
-		t.Fatal(err)
-	}
-	mb, _ := img.RawManifest()
-	md, err := store.PutBytes(ctx, s, mb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mt, _ := img.MediaType()
-	err = s.UpdateIndex(ctx, func(e []store.Entry) ([]store.Entry, error) {
-		return append(e, store.Entry{Name: name, Descriptor: v1.Descriptor{MediaType: mt, Digest: md, Size: int64(len(mb))}}), nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // buildEnv is a store holding BuildKit's busybox base and a cli
 // run function over dir with SOURCE_DATE_EPOCH=0 in its environment.
 func buildEnv(t *testing.T, dir string) func(args ...string) result {
@@ -103,7 +64,7 @@ func buildEnv(t *testing.T, dir string) func(args ...string) result {
 		t.Fatal(err)
 	}
 	s := store.NewMemory()
-	putImage(t, s, buildkitpeer.BaseRef, img)
+	testimage.Put(t, s, buildkitpeer.BaseRef, img)
 	runIn := func(args ...string) result {
 		var out, errb bytes.Buffer
 		env := &cli.Env{Store: s, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Files: dirFiles{dir},
