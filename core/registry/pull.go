@@ -266,27 +266,14 @@ func fetchImage(ctx context.Context, s store.Store, r name.Reference, raw []byte
 			o.progress(Event{Phase: PhaseWaiting, Layer: l.Digest})
 		}
 	}
-	sem := make(chan struct{}, o.jobs)
-	errs := make([]error, len(missing))
-	var wg sync.WaitGroup
-	for i, l := range missing {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = ctx.Err()
-				return
-			}
-			defer func() { <-sem }()
-			errs[i] = fetchBlob(ctx, s, r, l, o.progress, o.remote)
-			if errs[i] == nil {
-				o.progress(Event{Phase: PhaseDownloadComplete, Layer: l.Digest})
-			}
-		}()
-	}
-	wg.Wait()
+	errs := parallel(ctx, len(missing), o.jobs, func(i int) error {
+		l := missing[i]
+		if err := fetchBlob(ctx, s, r, l, o.progress, o.remote); err != nil {
+			return err
+		}
+		o.progress(Event{Phase: PhaseDownloadComplete, Layer: l.Digest})
+		return nil
+	})
 	for i, err := range errs {
 		if err != nil {
 			return fmt.Errorf("fetching layer %s: %w", missing[i].Digest, err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -77,24 +76,9 @@ func push(ctx context.Context, s store.Store, t name.Tag, desc v1.Descriptor, o 
 			o.progress(Event{Phase: PhaseWaiting, Layer: l.diffID})
 		}
 	}
-	sem := make(chan struct{}, o.jobs)
-	errs := make([]error, len(layers))
-	var wg sync.WaitGroup
-	for i, l := range layers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = ctx.Err()
-				return
-			}
-			defer func() { <-sem }()
-			errs[i] = pushLayerBlob(ctx, s, t.Context(), l, o)
-		}()
-	}
-	wg.Wait()
+	errs := parallel(ctx, len(layers), o.jobs, func(i int) error {
+		return pushLayerBlob(ctx, s, t.Context(), layers[i], o)
+	})
 	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("pushing layer %s: %w", layers[i].desc.Digest, err)
