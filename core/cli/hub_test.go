@@ -26,7 +26,7 @@ import (
 // proxy, standing in for it).
 func TestDockerHubNamesUseThePracticeHub(t *testing.T) {
 	upstream := peers.StartRegistry(t, peers.RegistryOptions{})
-	pushTestImage(t, testimage.PullTest(), upstream.Host+"/library/pulltest:latest")
+	testimage.Push(t, testimage.PullTest(), upstream.Host+"/library/pulltest:latest")
 	px, err := proxy.New(proxy.WithMirror("docker.io", "http://"+upstream.Host))
 	if err != nil {
 		t.Fatal(err)

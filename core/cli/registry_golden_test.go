@@ -16,7 +16,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/layerlab/layerlab/core/cli"
@@ -149,23 +148,6 @@ func (m mirror) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-func pushTestImage(t *testing.T, img any, refStr string, opts ...remote.Option) {
-	t.Helper()
-	r, err := name.ParseReference(refStr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	switch x := img.(type) {
-	case v1.Image:
-		err = remote.Write(r, x, opts...)
-	case v1.ImageIndex:
-		err = remote.WriteIndex(r, x, opts...)
-	}
-	if err != nil {
-		t.Fatalf("pushing %s: %v", refStr, err)
-	}
-}
-
 // TestRegistryGolden replays scripts/record-registry-golden's pulls, in its order, against
 // fresh docker-registry instances holding the same reproducible images.
 func TestRegistryGolden(t *testing.T) {
@@ -180,10 +162,10 @@ func TestRegistryGolden(t *testing.T) {
 	ln.Close()
 	hosts := strings.NewReplacer("AUTHREGISTRY", auth.Host, "REGISTRY2", plain2.Host, "DEADREGISTRY", dead, "REGISTRY", plain.Host)
 	R1, R3 := plain.Host, auth.Host
-	pushTestImage(t, testimage.PullTest(), R1+"/library/pulltest:latest")
-	pushTestImage(t, testimage.PullTestChild(), R1+"/library/pulltestchild:latest")
-	pushTestImage(t, testimage.MultiPlatform(), R1+"/library/multi:latest")
-	pushTestImage(t, testimage.PullTest(), R3+"/learner/private:latest",
+	testimage.Push(t, testimage.PullTest(), R1+"/library/pulltest:latest")
+	testimage.Push(t, testimage.PullTestChild(), R1+"/library/pulltestchild:latest")
+	testimage.Push(t, testimage.MultiPlatform(), R1+"/library/multi:latest")
+	testimage.Push(t, testimage.PullTest(), R3+"/learner/private:latest",
 		remote.WithAuth(&authn.Basic{Username: "learner", Password: "s3cret"}))
 	remoteOpts := func() []remote.Option {
 		return []remote.Option{remote.WithTransport(mirror{R1}), remote.WithRetryBackoff(remote.Backoff{Steps: 1})}
@@ -255,7 +237,7 @@ func TestPushGolden(t *testing.T) {
 	plain2 := peers.StartRegistry(t, peers.RegistryOptions{})
 	hosts := strings.NewReplacer("REGISTRY2", plain2.Host, "REGISTRY", plain.Host)
 	R1, R2 := plain.Host, plain2.Host
-	pushTestImage(t, testimage.PullTest(), R1+"/library/pulltest:latest")
+	testimage.Push(t, testimage.PullTest(), R1+"/library/pulltest:latest")
 	img := testimage.PullTest()
 	d, _ := img.Digest()
 	raw, _ := img.RawManifest()
@@ -270,7 +252,7 @@ func TestPushGolden(t *testing.T) {
 		}
 		return out.String()
 	}
-	pushTestImage(t, testimage.PullTestChild(), R1+"/library/pulltestchild:latest")
+	testimage.Push(t, testimage.PullTestChild(), R1+"/library/pulltestchild:latest")
 	// The recording's history: the three shared layers were last pulled as part of
 	// pulltestchild, so docker mounts them from there.
 	docker("pull", "-q", R1+"/library/pulltest")
@@ -326,8 +308,8 @@ func TestLoginGolden(t *testing.T) {
 	auth := peers.StartRegistry(t, peers.RegistryOptions{Users: map[string]string{"learner": "s3cret"}})
 	hosts := strings.NewReplacer("AUTHREGISTRY", auth.Host, "REGISTRY", plain.Host)
 	R1, R3 := plain.Host, auth.Host
-	pushTestImage(t, testimage.PullTest(), R1+"/library/pulltest:latest")
-	pushTestImage(t, testimage.PullTest(), R3+"/learner/private:latest",
+	testimage.Push(t, testimage.PullTest(), R1+"/library/pulltest:latest")
+	testimage.Push(t, testimage.PullTest(), R3+"/learner/private:latest",
 		remote.WithAuth(&authn.Basic{Username: "learner", Password: "s3cret"}))
 	img := testimage.PullTest()
 	d, _ := img.Digest()

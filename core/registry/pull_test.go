@@ -22,24 +22,6 @@ import (
 	"github.com/layerlab/layerlab/internal/testimage"
 )
 
-// push writes img to host/repo with go-containerregistry.
-func push(t *testing.T, img any, refStr string, opts ...remote.Option) {
-	t.Helper()
-	r, err := name.ParseReference(refStr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	switch x := img.(type) {
-	case v1.Image:
-		err = remote.Write(r, x, opts...)
-	case v1.ImageIndex:
-		err = remote.WriteIndex(r, x, opts...)
-	}
-	if err != nil {
-		t.Fatalf("pushing %s: %v", refStr, err)
-	}
-}
-
 func mustParse(t *testing.T, s string) name.Reference {
 	t.Helper()
 	r, err := ref.Parse(s)
@@ -100,8 +82,8 @@ func digest(t *testing.T, x interface{ Digest() (v1.Hash, error) }) v1.Hash {
 func TestPullFromDistribution(t *testing.T) {
 	ctx := context.Background()
 	reg := peers.StartRegistry(t, peers.RegistryOptions{})
-	push(t, testimage.PullTest(), reg.Host+"/library/pulltest:latest")
-	push(t, testimage.PullTestChild(), reg.Host+"/library/pulltestchild:latest")
+	testimage.Push(t, testimage.PullTest(), reg.Host+"/library/pulltest:latest")
+	testimage.Push(t, testimage.PullTestChild(), reg.Host+"/library/pulltestchild:latest")
 	s := store.NewMemory()
 
 	rec := &recorder{}
@@ -200,7 +182,7 @@ func TestPullIndex(t *testing.T) {
 	ctx := context.Background()
 	reg := peers.StartRegistry(t, peers.RegistryOptions{})
 	idx := testimage.MultiPlatform()
-	push(t, idx, reg.Host+"/library/multi:latest")
+	testimage.Push(t, idx, reg.Host+"/library/multi:latest")
 	amd := digest(t, testimage.OCI(testimage.PullTest()))
 	arm := digest(t, testimage.OCI(testimage.Platform(testimage.Image(2000, "arm-one", "arm-two"), "linux", "arm64", "v8")))
 	tests := []struct {
@@ -260,7 +242,7 @@ func TestPullInterruptedKeepsVerifiedBlobsAndNoTag(t *testing.T) {
 	ctx := context.Background()
 	reg := peers.StartRegistry(t, peers.RegistryOptions{})
 	img := testimage.PullTest()
-	push(t, img, reg.Host+"/library/pulltest:latest")
+	testimage.Push(t, img, reg.Host+"/library/pulltest:latest")
 	ls, _ := img.Layers()
 	last := digest(t, ls[4])
 	s := store.NewMemory()
@@ -321,7 +303,7 @@ func TestPullRefusesCorruptBlob(t *testing.T) {
 	ctx := context.Background()
 	reg := peers.StartRegistry(t, peers.RegistryOptions{})
 	img := testimage.PullTest()
-	push(t, img, reg.Host+"/library/pulltest:latest")
+	testimage.Push(t, img, reg.Host+"/library/pulltest:latest")
 	ls, _ := img.Layers()
 	bad := digest(t, ls[2])
 	s := store.NewMemory()

@@ -19,51 +19,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/layerlab/layerlab/core/store"
+	"github.com/layerlab/layerlab/internal/testimage"
 )
-
-// putV1Image stores every blob of img and returns its manifest descriptor.
-func putV1Image(t *testing.T, s store.Store, img v1.Image) v1.Descriptor {
-	t.Helper()
-	ctx := context.Background()
-	layers, err := img.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range layers {
-		d, err := l.Digest()
-		if err != nil {
-			t.Fatal(err)
-		}
-		rc, err := l.Compressed()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.PutBlob(ctx, d, rc); err != nil {
-			t.Fatal(err)
-		}
-		rc.Close()
-	}
-	cfg, err := img.RawConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.PutBytes(ctx, s, cfg); err != nil {
-		t.Fatal(err)
-	}
-	m, err := img.RawManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	md, err := store.PutBytes(ctx, s, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mt, err := img.MediaType()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v1.Descriptor{MediaType: mt, Digest: md, Size: int64(len(m))}
-}
 
 // testImage is a two-layer OCI image with a runnable-looking config.
 func testImage(t *testing.T) v1.Image {
@@ -120,12 +77,12 @@ func TestRealToolsReadTheLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	img := testImage(t)
-	desc := putV1Image(t, s, img)
+	desc := testimage.PutBlobs(t, s, img)
 	desc.Annotations = map[string]string{"io.layerlab.last-tag-time": "2026-11-22T05:00:00Z"}
 	const ref = "docker.io/library/test:latest"
 	if err := s.UpdateIndex(ctx, func(cur []store.Entry) ([]store.Entry, error) {
 		other := testImage(t)
-		return append(cur, store.Entry{Name: ref, Descriptor: desc}, store.Entry{Descriptor: putV1Image(t, s, other)}), nil
+		return append(cur, store.Entry{Name: ref, Descriptor: desc}, store.Entry{Descriptor: testimage.PutBlobs(t, s, other)}), nil
 	}); err != nil {
 		t.Fatal(err)
 	}
