@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -145,10 +146,21 @@ func withRegistries(px, hb http.Handler, site http.Handler) http.Handler {
 		switch {
 		case strings.HasPrefix(p, "/proxy/") || p == "/proxy":
 			px.ServeHTTP(w, r)
-		case strings.HasPrefix(p, "/v2/") || p == "/v2" || p == hub.TokenPath:
+		case strings.HasPrefix(p, "/v2/") || p == "/v2" || p == hub.TokenPath || strings.HasPrefix(p, hub.APIPath):
 			hb.ServeHTTP(w, r)
 		default:
 			site.ServeHTTP(w, r)
 		}
 	})
+}
+
+// hubURL is the running server whose practice hub the native CLI's hub command talks to:
+// $LAYERLAB_HUB, else http://127.0.0.1:8080 (serve's default address).
+func hubURL(getenv func(string) string) *url.URL {
+	if v := getenv("LAYERLAB_HUB"); v != "" {
+		if u, err := url.Parse(v); err == nil && u.Host != "" {
+			return u
+		}
+	}
+	return &url.URL{Scheme: "http", Host: "127.0.0.1:8080"}
 }
