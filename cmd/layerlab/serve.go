@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	units "github.com/docker/go-units"
+
 	"github.com/layerlab/layerlab/core/hub"
 	"github.com/layerlab/layerlab/core/proxy"
 )
@@ -59,10 +61,30 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		proxyOpts = append(proxyOpts, proxy.WithTrustedProxies(p))
 		return nil
 	})
-	fl.Func("allow", "add a registry `HOST` to the proxy's allowlist; repeatable", func(v string) error {
-		proxyOpts = append(proxyOpts, proxy.WithAllow(v))
+	fl.Func("allow", "add a registry `HOST` to the proxy's allowlist, or HOST/PATH for a token endpoint on it (auth.example.com/token); repeatable", func(v string) error {
+		host, path, ok := strings.Cut(v, "/")
+		if ok {
+			proxyOpts = append(proxyOpts, proxy.WithAllow(host, "/"+path))
+		} else {
+			proxyOpts = append(proxyOpts, proxy.WithAllow(host))
+		}
 		return nil
 	})
+	var lateOpts []proxy.Option // need the allowlist complete
+	fl.Func("allow-push", "let learners push through the proxy to the upstream `HOST` (docker.io); repeatable", func(v string) error {
+		lateOpts = append(lateOpts, proxy.WithAllowPush(v))
+		return nil
+	})
+	fl.Func("upstream-auth", "the operator's account for an upstream, `UPSTREAM=FILE` (docker.io=/etc/layerlab/hub-creds, FILE holding USER:PASSWORD), used for anonymous learners' pulls; repeatable", func(v string) error {
+		up, file, ok := strings.Cut(v, "=")
+		if !ok || up == "" || file == "" {
+			return fmt.Errorf("want UPSTREAM=FILE, got %q", v)
+		}
+		proxyOpts = append(proxyOpts, proxy.WithUpstreamAuth(up, file))
+		return nil
+	})
+	cacheDir := fl.String("cache", "", "keep the proxy's digest-addressed downloads (blobs, manifests) in `DIR`, shared by all clients")
+	cacheSize := fl.String("cache-size", "10GB", "the most the proxy `cache` holds (least recently used out first)")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -83,7 +105,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
 		return 1
 	}
-	px, err := proxy.New(proxyOpts...)
+	if *cacheDir != "" {
+		n, err := units.FromHumanSize(*cacheSize)
+		if err != nil || n <= 0 {
+			fmt.Fprintf(stderr, "layerlab serve: --cache-size %q: want a size like 10GB or 500MB\n", *cacheSize)
+			return 125
+		}
+		proxyOpts = append(proxyOpts, proxy.WithCache(*cacheDir, n))
+	}
+	px, err := proxy.New(append(proxyOpts, lateOpts...)...)
 	if err != nil {
 		fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
 		return 125
