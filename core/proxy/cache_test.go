@@ -326,3 +326,37 @@ func TestCacheChecksEachClientWithUpstream(t *testing.T) {
 }
 
 func nopLogger() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// TestProxyPushOnlyWhereAllowed: pushes go through to an upstream only with WithAllowPush.
+func TestProxyPushOnlyWhereAllowed(t *testing.T) {
+	upSrv := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(nopLogger())))
+	defer upSrv.Close()
+	img, _ := random.Image(1000, 2)
+	for _, allow := range []bool{false, true} {
+		opts := []proxy.Option{proxy.WithMirror("docker.io", upSrv.URL)}
+		if allow {
+			opts = append(opts, proxy.WithAllowPush("docker.io"))
+		}
+		h, err := proxy.New(opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := serve(t, h)
+		base, _ := url.Parse(srv.URL)
+		r, _ := name.ParseReference("learner/app:v1")
+		err = remote.Write(r, img, remote.WithTransport(&proxy.Transport{Base: base}), remote.WithRetryBackoff(remote.Backoff{Steps: 1}))
+		switch {
+		case allow && err != nil:
+			t.Errorf("push with --allow-push: %v", err)
+		case !allow && (err == nil || !strings.Contains(err.Error(), "--allow-push docker.io allows pushing there")):
+			t.Errorf("push without --allow-push: got %v; want the proxy's refusal naming --allow-push", err)
+		}
+	}
+	got, err := remote.Image(must(name.ParseReference(strings.TrimPrefix(upSrv.URL, "http://") + "/learner/app:v1")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gd, wd := must(got.Digest()), must(img.Digest()); gd != wd {
+		t.Errorf("upstream holds %s; want %s", gd, wd)
+	}
+}

@@ -186,8 +186,11 @@ func (h *Handler) dial(d *net.Dialer) func(ctx context.Context, network, addr st
 	}
 }
 
+// redirectAllowed says whether a redirect may be followed to u: a configured mirror's
+// address, or https on the default port to an allowlisted registry or blob host, named (not
+// an IP), without userinfo.
 func (h *Handler) redirectAllowed(u *url.URL) bool {
-	if u.Scheme != "https" && u.Scheme != "http" {
+	if (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || u.Opaque != "" {
 		return false
 	}
 	host := strings.ToLower(u.Host)
@@ -196,10 +199,13 @@ func (h *Handler) redirectAllowed(u *url.URL) bool {
 			return true
 		}
 	}
-	if u.Scheme != "https" {
+	if u.Scheme != "https" || (u.Port() != "" && u.Port() != "443") {
 		return false
 	}
-	name := u.Hostname()
+	name := strings.ToLower(u.Hostname())
+	if !hostShape.MatchString(name) {
+		return false
+	}
 	if _, err := netip.ParseAddr(name); err == nil || isNumericHost(name) {
 		return false
 	}
@@ -267,7 +273,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	push := h.push[canonical(host)]
-	if !apiPath.MatchString(path) && !contains(extra, path) && !(push && pushPath.MatchString(path)) {
+	if !apiPath.MatchString(path) && !contains(extra, path) && !pushPath.MatchString(path) {
 		fail(w, http.StatusBadRequest, fmt.Sprintf("refusing path %s: not a registry API request", path))
 		return
 	}
@@ -277,6 +283,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	case http.MethodGet, http.MethodHead:
+		if pushPath.MatchString(path) && !push {
+			fail(w, http.StatusBadRequest, fmt.Sprintf("refusing %s %s: uploads are pushes (layerlab serve --allow-push %s allows them)", r.Method, path, canonical(host)))
+			return
+		}
 	case http.MethodPost, http.MethodPut, http.MethodPatch:
 		if !push {
 			w.Header().Set("Allow", "GET, HEAD, OPTIONS")
