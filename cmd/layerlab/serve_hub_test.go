@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net/url"
 	"os/exec"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/layerlab/layerlab/core/cli"
+	"github.com/layerlab/layerlab/core/proxy/client"
 	"github.com/layerlab/layerlab/core/registry"
 	"github.com/layerlab/layerlab/core/store"
 	"github.com/layerlab/layerlab/internal/peers"
@@ -149,4 +152,52 @@ func TestRealDockerWithPracticeHub(t *testing.T) {
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return l
+}
+
+// TestRealDockerPrivateRepository: a repository created private on the practice hub refuses
+// the real docker's pulls unless the owner is logged in, in Docker Hub's words (which the
+// engine composes from the hub's 401), and pulls again once made public.
+func TestRealDockerPrivateRepository(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	host := peers.StartDocker(t)
+	hub := startServe(t)
+	rootfs := peers.BusyboxRootfs(t, t.TempDir())
+	img := hub + "/learner/secret:v1"
+	peers.Docker(t, host, "import", rootfs, img)
+	dockerLogin := func(user, pass string) {
+		t.Helper()
+		c := exec.Command("docker", "login", "-u", user, "--password-stdin", hub)
+		c.Env = peers.DockerEnv(host)
+		c.Stdin = strings.NewReader(pass + "\n")
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("docker login %s: %v: %s", user, err, out)
+		}
+	}
+	dockerLogin("learner", "s3cret1")
+	api := &client.HubAPI{Base: &url.URL{Scheme: "http", Host: hub}}
+	if _, err := api.Create(context.Background(), "learner", "s3cret1", "learner/secret", true); err != nil {
+		t.Fatal(err)
+	}
+	peers.Docker(t, host, "push", img)
+	peers.Docker(t, host, "rmi", img)
+	want := fmt.Sprintf("pull access denied for %s/learner/secret, repository does not exist or may require 'docker login': denied: requested access to the resource is denied", hub)
+	for _, who := range []string{"anonymous", "other"} {
+		peers.Docker(t, host, "logout", hub)
+		if who == "other" {
+			dockerLogin("other", "password2")
+		}
+		_, err := peers.DockerResult(host, "pull", img)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("docker pull of a private repository as %s: got %v; want it to say %q", who, err, want)
+		}
+	}
+	peers.Docker(t, host, "logout", hub)
+	dockerLogin("learner", "s3cret1")
+	peers.Docker(t, host, "pull", img)
+	peers.Docker(t, host, "rmi", img)
+	peers.Docker(t, host, "logout", hub)
+	if _, err := api.SetVisibility(context.Background(), "learner", "s3cret1", "learner/secret", false); err != nil {
+		t.Fatal(err)
+	}
+	peers.Docker(t, host, "pull", img)
 }
