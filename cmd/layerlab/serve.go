@@ -80,7 +80,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if !ok || up == "" || file == "" {
 			return fmt.Errorf("want UPSTREAM=FILE, got %q", v)
 		}
-		proxyOpts = append(proxyOpts, proxy.WithUpstreamAuth(up, file))
+		user, pass, err := readCredentials(file)
+		if err != nil {
+			return fmt.Errorf("upstream-auth %s: %w", up, err)
+		}
+		proxyOpts = append(proxyOpts, proxy.WithUpstreamAuth(up, user, pass))
 		return nil
 	})
 	cacheDir := fl.String("cache", "", "keep the proxy's digest-addressed downloads (blobs, manifests) in `DIR`, shared by all clients")
@@ -193,4 +197,19 @@ func hubURL(getenv func(string) string) *url.URL {
 		}
 	}
 	return &url.URL{Scheme: "http", Host: "127.0.0.1:8080"}
+}
+
+// readCredentials reads USER:PASSWORD from the first line of file. Its errors never quote
+// the file's content.
+func readCredentials(file string) (string, string, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", "", fmt.Errorf("reading the credentials: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	user, pass, ok := strings.Cut(strings.TrimSpace(line), ":")
+	if !ok || user == "" || pass == "" {
+		return "", "", fmt.Errorf("%s must hold USER:PASSWORD on its first line", file)
+	}
+	return user, pass, nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -114,7 +115,7 @@ func (c *blobCache) path(digest string) string {
 
 // open returns the cached bytes for digest (marking it used) or nil. An entry evicted while
 // it is being read stays readable: the open file outlives its name.
-func (c *blobCache) open(digest string) (*os.File, *cacheEntry) {
+func (c *blobCache) open(digest string) (io.ReadSeekCloser, *cacheEntry) {
 	c.mu.Lock()
 	el, ok := c.entries[digest]
 	if !ok {

@@ -2,8 +2,8 @@ package proxy
 
 import (
 	"context"
+	"io"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -96,7 +96,7 @@ func (h *Handler) sendWith(w http.ResponseWriter, r *http.Request, c *http.Clien
 	return resp, true
 }
 
-func (h *Handler) serveFromCache(w http.ResponseWriter, r *http.Request, host, path, digest string, f *os.File, e *cacheEntry) {
+func (h *Handler) serveFromCache(w http.ResponseWriter, r *http.Request, host, path, digest string, f io.ReadSeekCloser, e *cacheEntry) {
 	defer f.Close()
 	if _, ok := h.allowedUpstream(w, r, host, path); !ok {
 		return

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 )
@@ -51,24 +50,17 @@ func WithAllowPush(upstream string) Option {
 }
 
 // WithUpstreamAuth gives the proxy the operator's own account on an upstream (e.g.
-// "docker.io"): file holds USER:PASSWORD (or USER:TOKEN) on its first line. The proxy uses
-// it for pull-only token requests that come without credentials (anonymous learners), so
-// their pulls count against the operator's account, not the classroom's one address. It is
-// never sent to clients, never to the registry itself, and never logged.
-func WithUpstreamAuth(upstream, file string) Option {
+// "docker.io"). The proxy uses it for pull-only token requests that come without credentials
+// (anonymous learners), so that their pulls count against the operator's account, not the
+// classroom's one address. It is never sent to clients, never to the registry itself, and
+// never logged.
+func WithUpstreamAuth(upstream, user, password string) Option {
 	return func(h *Handler) error {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return fmt.Errorf("upstream-auth %s: reading the credentials: %w", upstream, err)
-		}
-		line, _, _ := strings.Cut(string(b), "\n")
-		line = strings.TrimSpace(line)
-		user, pass, ok := strings.Cut(line, ":")
-		if !ok || user == "" || pass == "" {
-			return fmt.Errorf("upstream-auth %s: %s must hold USER:PASSWORD on its first line", upstream, file)
+		if user == "" || password == "" || strings.ContainsAny(user, ":\n") {
+			return fmt.Errorf("upstream-auth %s: want a user name (no colon) and a password", upstream)
 		}
 		up := canonical(strings.ToLower(upstream))
-		cred := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+		cred := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
 		h.upAuth[up] = cred
 		if up == "docker.io" {
 			h.realmAuth["auth.docker.io"] = cred
