@@ -31,7 +31,12 @@ import (
 	"github.com/layerlab/layerlab/core/proxy"
 )
 
-var proxyClients = flag.Int("proxy-clients", 200, "concurrent pulls in the proxy section")
+var (
+	proxyClients = flag.Int("proxy-clients", 200, "concurrent pulls in the proxy section")
+	// Each measurement moves clients x image size (4-8 GB at the defaults): one run each,
+	// unless asked for more.
+	proxyRuns = flag.Int("proxy-runs", 1, "runs of each proxy measurement (the median is printed)")
+)
 
 // The proxy's figures (issue 5): many concurrent pulls of one image through `layerlab serve`'s
 // /proxy/ from a local upstream (go-containerregistry's registry in this process, blobs on
@@ -73,11 +78,11 @@ func benchProxy(b *bench) ([]row, error) {
 				return nil, err
 			}
 			var direct time.Duration
-			through := median(*runs, func() (time.Duration, error) {
+			through := median(*proxyRuns, func() (time.Duration, error) {
 				return pullMany(srv.base, "docker.io/"+repo+":latest", clients)
 			})
 			if !cached {
-				direct = median(*runs, func() (time.Duration, error) {
+				direct = median(*proxyRuns, func() (time.Duration, error) {
 					return pullMany(nil, up.host+"/"+repo+":latest", clients)
 				})
 			}
@@ -92,7 +97,7 @@ func benchProxy(b *bench) ([]row, error) {
 				ours += " --cache"
 			}
 			r := row{what: what, ours: ours, oursT: through, bytes: size * int64(clients),
-				note: fmt.Sprintf("serve peak memory (VmHWM) %.0f MB", float64(hwm)/1e6)}
+				note: fmt.Sprintf("serve peak memory (VmHWM) %.0f MB; median of %d", float64(hwm)/1e6, *proxyRuns)}
 			if !cached {
 				r.peer, r.peerT = "straight from upstream", direct
 			}
