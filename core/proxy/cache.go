@@ -58,6 +58,9 @@ type cacheMeta struct {
 type flight struct {
 	done chan struct{}
 	ok   bool // the digest is in the cache now
+	// uncacheable says the upstream's answer cannot be kept (too big, or the cache cannot
+	// write): waiting for the next download would not help.
+	uncacheable bool
 }
 
 func openCache(dir string, max int64) (*blobCache, error) {

@@ -360,3 +360,29 @@ func TestProxyPushOnlyWhereAllowed(t *testing.T) {
 		t.Errorf("upstream holds %s; want %s", gd, wd)
 	}
 }
+
+// TestCacheStreamsWhatItCannotKeep: a blob larger than the whole cache goes to every client
+// straight from the upstream, none waiting for another's copy, and nothing is kept.
+func TestCacheStreamsWhatItCannotKeep(t *testing.T) {
+	img, _ := random.Image(64<<10, 1)
+	up, srv, dir := cachedProxy(t, 32<<10, img)
+	d := layerDigests(t, img)[0].String()
+	var wg sync.WaitGroup
+	for i := 0; i < 5; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, b := get(t, srv.URL+"/proxy/index.docker.io/v2/library/img/blobs/"+d)
+			if got := fmt.Sprintf("sha256:%x", sha256.Sum256(b)); resp.StatusCode != 200 || got != d {
+				t.Errorf("got %d %s; want 200 %s", resp.StatusCode, got, d)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := up.count("GET blob"); got != 5 {
+		t.Errorf("upstream blob GETs: got %d; want 5", got)
+	}
+	if des, _ := os.ReadDir(filepath.Join(dir, "sha256")); len(des) != 0 {
+		t.Errorf("cache holds %d files; want none", len(des))
+	}
+}

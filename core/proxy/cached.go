@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"regexp"
@@ -11,39 +12,47 @@ import (
 
 var digestShape = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
 
+var errTooBig = errors.New("larger than the cache")
+
 // serveDigest answers a GET of a blob or a manifest by digest from the cache, downloading it
 // first if no other request is already doing so. Every client is checked with the upstream
 // (a HEAD, with its own credentials) before it gets cached bytes: the cache never hands out
 // what the upstream would refuse that client.
 func (h *Handler) serveDigest(w http.ResponseWriter, r *http.Request, host, path, digest string) {
-	if f, e := h.cache.open(digest); f != nil {
-		h.serveFromCache(w, r, host, path, digest, f, e)
-		return
-	}
-	fl, leader := h.cache.join(digest)
-	if !leader {
+	for {
+		if f, e := h.cache.open(digest); f != nil {
+			h.serveFromCache(w, r, host, path, digest, f, e)
+			return
+		}
+		fl, leader := h.cache.join(digest)
+		if leader {
+			h.download(w, r, host, path, digest, fl)
+			return
+		}
+		// Wait for that download; if it did not end in the cache (its client was refused,
+		// say), the next one to get here downloads.
 		select {
 		case <-fl.done:
 		case <-r.Context().Done():
 			return
 		}
-		if fl.ok {
-			if f, e := h.cache.open(digest); f != nil {
-				h.serveFromCache(w, r, host, path, digest, f, e)
-				return
-			}
+		if fl.uncacheable {
+			break // too big to keep: everyone streams their own copy
 		}
-		resp, ok := h.send(w, r, r.Context(), http.MethodGet, host, path, nil)
-		if !ok {
-			return
-		}
-		defer resp.Body.Close()
-		h.relay(w, r, host, path, resp, nil)
+	}
+	resp, ok := h.send(w, r, r.Context(), http.MethodGet, host, path, nil)
+	if !ok {
 		return
 	}
+	defer resp.Body.Close()
+	h.relay(w, r, host, path, resp, nil)
+}
+
+// download fetches digest for this client while keeping a verified copy in the cache.
+func (h *Handler) download(w http.ResponseWriter, r *http.Request, host, path, digest string, fl *flight) {
 	kept := false
 	defer func() { h.cache.land(digest, fl, kept) }()
-	// Another flight may have landed between the look-up above and this one.
+	// Another flight may have landed between the look-up and the join.
 	if f, e := h.cache.open(digest); f != nil {
 		kept = true
 		h.serveFromCache(w, r, host, path, digest, f, e)
@@ -55,12 +64,17 @@ func (h *Handler) serveDigest(w http.ResponseWriter, r *http.Request, host, path
 		return
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.ContentLength > h.cache.max {
+	if resp.StatusCode != http.StatusOK {
 		h.relay(w, r, host, path, resp, nil)
 		return
 	}
 	cw, err := h.cache.create(digest)
+	if err == nil && resp.ContentLength > h.cache.max {
+		cw.abort()
+		err = errTooBig
+	}
 	if err != nil {
+		fl.uncacheable = true
 		h.relay(w, r, host, path, resp, nil)
 		return
 	}
