@@ -94,7 +94,7 @@ func FuzzRedirect(f *testing.F) {
 		if strings.EqualFold(u.Host, "127.0.0.1:5000") {
 			return // the mirror the operator named
 		}
-		name := u.Hostname()
+		name := strings.ToLower(u.Hostname()) // host names are case-insensitive
 		if u.Scheme != "https" || (u.Port() != "" && u.Port() != "443") {
 			t.Fatalf("followed %q: scheme %s port %q", loc, u.Scheme, u.Port())
 		}
