@@ -29,8 +29,9 @@ func registries(global js.Value) []term.Option {
 	}
 	viaProxy := []remote.Option{remote.WithTransport(&client.Transport{Base: base, Next: http.DefaultTransport})}
 	toHub := []remote.Option{remote.WithTransport(&client.HostMap{Hosts: client.DockerHubHosts, Base: base, Next: http.DefaultTransport})}
+	hubAPI := &client.HubAPI{Base: base, Next: http.DefaultTransport}
 	return []term.Option{term.WithRegistries(
 		func() []remote.Option { return viaProxy },
 		func() []remote.Option { return toHub },
-	)}
+	), term.WithHubAPI(func() *client.HubAPI { return hubAPI })}
 }

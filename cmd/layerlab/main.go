@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/layerlab/layerlab/core/cli"
+	"github.com/layerlab/layerlab/core/proxy/client"
 	"github.com/layerlab/layerlab/core/store/layout"
 )
 
@@ -74,6 +75,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Files:  osFiles{},
 		Now:    time.Now,
 		Getenv: os.Getenv,
+		HubAPI: func() *client.HubAPI { return &client.HubAPI{Base: hubURL(os.Getenv)} },
 	}
 	return cli.Run(ctx, env, args)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/layerlab/layerlab/core/proxy/client"
 	"github.com/layerlab/layerlab/core/store"
 )
 
@@ -32,6 +33,8 @@ type Env struct {
 	// there, never to Docker Hub, and pulled from there when it holds them. Its transport is
 	// expected to map Docker Hub's hosts onto the hub (proxy.HostMap).
 	Hub func() []remote.Option
+	// HubAPI, when set, reaches the practice hub's repository API (the hub command).
+	HubAPI func() *client.HubAPI
 }
 
 // File is an open file that can be read both as a stream and at offsets (a tar is read in two

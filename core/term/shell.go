@@ -18,6 +18,7 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/layerlab/layerlab/core/cli"
+	"github.com/layerlab/layerlab/core/proxy/client"
 	"github.com/layerlab/layerlab/core/store"
 )
 
@@ -36,6 +37,7 @@ type Shell struct {
 	now    func() time.Time
 	remote func() []remote.Option
 	hub    func() []remote.Option
+	hubAPI func() *client.HubAPI
 }
 
 // Option sets a Shell's optional settings.
@@ -49,6 +51,10 @@ func WithNow(now func() time.Time) Option { return func(s *Shell) { s.now = now 
 func WithRegistries(remote, hub func() []remote.Option) Option {
 	return func(s *Shell) { s.remote, s.hub = remote, hub }
 }
+
+// WithHubAPI sets how the hub command reaches the practice hub's repository API
+// (cli.Env.HubAPI).
+func WithHubAPI(api func() *client.HubAPI) Option { return func(s *Shell) { s.hubAPI = api } }
 
 // New returns a shell over fsys whose docker commands use st.
 func New(fsys FS, st store.Store, opts ...Option) *Shell {
@@ -185,7 +191,11 @@ func (s *Shell) exec(ctx context.Context, args []string, tty bool) error {
 	}
 	var code int
 	switch name := args[0]; name {
-	case "docker":
+	case "docker", "hub":
+		cargs := args[1:]
+		if name == "hub" {
+			cargs = args // layerlab's own hub command, run through the same table
+		}
 		// docker writes tables cell by cell; the page gets them a line at a time.
 		stdout, stderr := &lineWriter{w: env.Stdout}, &lineWriter{w: env.Stderr}
 		defer stdout.flush()
@@ -200,7 +210,8 @@ func (s *Shell) exec(ctx context.Context, args []string, tty bool) error {
 			Getenv: env.Getenv,
 			Remote: s.remote,
 			Hub:    s.hub,
-		}, args[1:])
+			HubAPI: s.hubAPI,
+		}, cargs)
 	case helpCommand:
 		code = help(env)
 	case "clear":
@@ -233,6 +244,7 @@ func help(env *Env) int {
 const helpText = `The playground's shell runs these commands over your files (/workspace; ~ is /root):
 
   docker      docker images, history, image inspect, tag, rmi, save, load, image prune, system df ...
+  hub         the practice hub's repositories: hub create [--private] USER/NAME, hub ls, hub visibility
   ls          list files (-l long, -a all)
   cat         print files, or write one: cat > Dockerfile <<EOF
   echo        print its arguments
@@ -251,7 +263,7 @@ Pipes (|), redirection (>, >>, <, 2>&1), && and ||, variables and heredocs work 
 
 // Commands are the names the shell runs (for tab completion), sorted.
 func Commands() []string {
-	names := []string{"docker", "help", "clear", "cd", "pwd", "echo", "printf", "exit", "true", "false", "test"}
+	names := []string{"docker", "hub", "help", "clear", "cd", "pwd", "echo", "printf", "exit", "true", "false", "test"}
 	for n := range applets {
 		names = append(names, n)
 	}
