@@ -368,11 +368,15 @@ func (c *counter) Read(p []byte) (int, error) {
 
 // checkDiffID decompresses a stored layer and compares its hash with the config's diff_id.
 func checkDiffID(ctx context.Context, s store.Store, l v1.Descriptor, want v1.Hash, progress func(Event)) error {
-	rc, err := s.OpenBlob(ctx, l.Digest)
+	blob, err := s.OpenBlob(ctx, l.Digest)
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
+	defer blob.Close()
+	// Extracting counts the compressed bytes read, as the engine's does.
+	rc := &counter{r: blob, total: l.Size, emit: func(n int64) {
+		progress(Event{Phase: PhaseExtracting, Layer: l.Digest, Current: n, Total: l.Size})
+	}, done: func() {}}
 	var u io.Reader
 	switch l.MediaType {
 	case types.DockerLayer, types.OCILayer, types.DockerForeignLayer, types.OCIRestrictedLayer:
@@ -395,10 +399,7 @@ func checkDiffID(ctx context.Context, s store.Store, l v1.Descriptor, want v1.Ha
 		return fmt.Errorf("extracting layer %s: unsupported media type %q", l.Digest, l.MediaType)
 	}
 	h := sha256.New()
-	cr := &counter{r: u, total: -1, emit: func(n int64) {
-		progress(Event{Phase: PhaseExtracting, Layer: l.Digest, Current: n, Total: l.Size})
-	}, done: func() {}}
-	if _, err := io.Copy(h, cr); err != nil {
+	if _, err := io.Copy(h, u); err != nil {
 		return fmt.Errorf("extracting layer %s: %w", l.Digest, err)
 	}
 	got := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}
