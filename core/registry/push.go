@@ -187,7 +187,7 @@ func pushBlob(ctx context.Context, s store.Store, repo name.Repository, d v1.Des
 
 // storeBlob is a stored blob as the v1.Layer go-containerregistry uploads.
 type storeBlob struct {
-	ctx context.Context
+	ctx  context.Context
 	s    store.Store
 	d    v1.Descriptor
 	sent func(int64)
