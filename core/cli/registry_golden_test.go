@@ -53,7 +53,7 @@ var layerLine = regexp.MustCompile(`^([0-9a-f]{12}): (.*)$`)
 // droppable are the layer statuses docker's progress stream may skip: each layer's
 // progress keeps only its latest message, so when the next one comes quickly the earlier
 // one is never printed.
-var droppable = []string{"Verifying Checksum", "Download complete", "Waiting"}
+var droppable = []string{"Verifying Checksum", "Download complete", "Waiting", "Downloading", "Extracting", "Pushing"}
 
 // dockerCouldShow reports whether want is got with some droppable statuses left out.
 func dockerCouldShow(got, want []string) bool {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -200,6 +201,13 @@ func (s *Shell) exec(ctx context.Context, args []string, tty bool) error {
 			Getenv: env.Getenv,
 			Remote: s.remote,
 			Hub:    s.hub,
+			// On the page's terminal pull and push redraw layer lines in place; $COLUMNS,
+			// when the page sets it, is the width docker's progress bars are measured for.
+			TTY: tty,
+			Width: func() int {
+				n, _ := strconv.Atoi(env.Getenv("COLUMNS"))
+				return n
+			},
 		}, args[1:])
 	case helpCommand:
 		code = help(env)
