@@ -77,7 +77,7 @@ func runPush(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) er
 		if !ok {
 			continue
 		}
-		if all && ref.Repository(er) == ref.Repository(r) || !all && e.Name == ref.String(r) {
+		if (all && ref.Repository(er) == ref.Repository(r)) || (!all && e.Name == ref.String(r)) {
 			tags = append(tags, t.Context().Tag(et.TagStr()))
 			images[et.TagStr()] = e
 		}
