@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -186,17 +185,6 @@ func withRegistries(px, hb http.Handler, site http.Handler) http.Handler {
 			site.ServeHTTP(w, r)
 		}
 	})
-}
-
-// hubURL is the running server whose practice hub the native CLI's hub command talks to:
-// $LAYERLAB_HUB, else http://127.0.0.1:8080 (serve's default address).
-func hubURL(getenv func(string) string) *url.URL {
-	if v := getenv("LAYERLAB_HUB"); v != "" {
-		if u, err := url.Parse(v); err == nil && u.Host != "" {
-			return u
-		}
-	}
-	return &url.URL{Scheme: "http", Host: "127.0.0.1:8080"}
 }
 
 // readCredentials reads USER:PASSWORD from the first line of file. Its errors never quote

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -71,6 +72,10 @@ type IO struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	TTY            bool
+	// Echo, when set, says Stdin is the terminal someone types at, which echoes what is typed
+	// unless told otherwise: Echo(false) and Echo(true) around docker login's password. A
+	// command whose stdin is redirected or piped is not given it.
+	Echo func(on bool) error
 }
 
 // Run runs script (one line or many) starting in dir (Workspace when empty) and returns its
@@ -96,10 +101,17 @@ func (s *Shell) Run(ctx context.Context, dir, script string, stdio IO) (int, str
 		fmt.Fprintf(stderr, "layerlab: %v\n", err)
 		return 2, dir
 	}
-	r, err := s.runner(dir, stdio.TTY, stdin, stdout, stderr)
+	r, err := s.runner(dir, stdio, stdin, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "layerlab: starting the shell: %v\n", err)
 		return 1, dir
+	}
+	if stdio.Echo != nil {
+		probe, _ := syntax.NewParser().Parse(strings.NewReader(stdinProbe), "")
+		if err := r.Run(ctx, probe); err != nil {
+			fmt.Fprintf(stderr, "layerlab: starting the shell: %v\n", err)
+			return 1, dir
+		}
 	}
 	err = r.Run(ctx, file)
 	end := r.Dir
@@ -117,7 +129,8 @@ func (s *Shell) Run(ctx context.Context, dir, script string, stdio IO) (int, str
 	}
 }
 
-func (s *Shell) runner(dir string, tty bool, stdin io.Reader, stdout, stderr io.Writer) (*interp.Runner, error) {
+func (s *Shell) runner(dir string, stdio IO, stdin io.Reader, stdout, stderr io.Writer) (*interp.Runner, error) {
+	term := &terminal{tty: stdio.TTY, echo: stdio.Echo}
 	env := expand.ListEnviron(
 		"HOME="+Home,
 		"PWD="+dir,
@@ -138,7 +151,13 @@ func (s *Shell) runner(dir string, tty bool, stdin io.Reader, stdout, stderr io.
 			return args, nil
 		}),
 		interp.ExecHandlers(func(interp.ExecHandlerFunc) interp.ExecHandlerFunc {
-			return func(ctx context.Context, args []string) error { return s.exec(ctx, args, tty) }
+			return func(ctx context.Context, args []string) error {
+				if args[0] == stdinProbe {
+					term.in = interp.HandlerCtx(ctx).Stdin
+					return nil
+				}
+				return s.exec(ctx, args, term)
+			}
 		}),
 		interp.OpenHandler(func(ctx context.Context, name string, flag int, perm fs.FileMode) (io.ReadWriteCloser, error) {
 			// Redirections pass the name as written; the FS wants it absolute.
@@ -173,10 +192,27 @@ func (s *Shell) runner(dir string, tty bool, stdin io.Reader, stdout, stderr io.
 // helpCommand is what the call handler turns help into, so it reaches the exec handler.
 const helpCommand = "layerlab-help"
 
+// stdinProbe is a command Run runs first, unseen, when its stdin is a terminal: the stdin the
+// shell hands it is what a later command gets when its stdin is neither redirected nor piped.
+const stdinProbe = "layerlab-stdin-probe"
+
+// terminal is what a run knows of its terminal: whether output goes to it, and the input
+// side (in, as the shell hands it to commands, and echo) when someone types at it.
+type terminal struct {
+	tty  bool
+	in   io.Reader
+	echo func(bool) error
+}
+
 // exec runs one simple command that is not a shell builtin: an applet, docker, or the
 // one-line answer for a command the playground does not have.
-func (s *Shell) exec(ctx context.Context, args []string, tty bool) error {
+func (s *Shell) exec(ctx context.Context, args []string, term *terminal) error {
+	tty := term.tty
 	hc := interp.HandlerCtx(ctx)
+	var input *cli.Input
+	if term.echo != nil && term.in != nil && hc.Stdin == term.in {
+		input = &cli.Input{Echo: term.echo}
+	}
 	env := &Env{
 		FS:     s.fs,
 		Dir:    hc.Dir,
@@ -200,9 +236,14 @@ func (s *Shell) exec(ctx context.Context, args []string, tty bool) error {
 		stdout, stderr := &lineWriter{w: env.Stdout}, &lineWriter{w: env.Stderr}
 		defer stdout.flush()
 		defer stderr.flush()
+		var stdin io.Reader = env.Stdin
+		if input != nil {
+			// a prompt ("Password: ") has no newline: show it before waiting for the answer
+			stdin = flushingReader{r: stdin, flush: func() { stdout.flush(); stderr.flush() }}
+		}
 		code = cli.Run(ctx, &cli.Env{
 			Store:  s.store,
-			Stdin:  env.Stdin,
+			Stdin:  stdin,
 			Stdout: stdout,
 			Stderr: stderr,
 			Files:  filesAt{ctx: ctx, fs: s.fs, dir: hc.Dir},
@@ -211,6 +252,14 @@ func (s *Shell) exec(ctx context.Context, args []string, tty bool) error {
 			Remote: s.remote,
 			Hub:    s.hub,
 			HubAPI: s.hubAPI,
+			// On the page's terminal pull and push redraw layer lines in place; $COLUMNS,
+			// when the page sets it, is the width docker's progress bars are measured for.
+			TTY:   tty,
+			Input: input,
+			Width: func() int {
+				n, _ := strconv.Atoi(env.Getenv("COLUMNS"))
+				return n
+			},
 		}, cargs)
 	case helpCommand:
 		code = help(env)
@@ -382,6 +431,17 @@ func Abs(dir, name string) string {
 // lineWriter passes writes on a line at a time (up to the last \n or \r written), so a
 // command that writes a table cell by cell reaches the terminal in whole lines, while
 // progress (\r) still shows as it comes.
+// flushingReader flushes the command's output before each read of the terminal.
+type flushingReader struct {
+	r     io.Reader
+	flush func()
+}
+
+func (f flushingReader) Read(p []byte) (int, error) {
+	f.flush()
+	return f.r.Read(p)
+}
+
 type lineWriter struct {
 	w   io.Writer
 	buf []byte
