@@ -190,6 +190,14 @@ func TestRealDockerPrivateRepository(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("docker pull of a private repository as %s: got %v; want it to say %q", who, err, want)
 		}
+		if who == "anonymous" {
+			// layerlab's own pull of it words the refusal as the engine does
+			var out, errb strings.Builder
+			code := run(context.Background(), []string{"--store", t.TempDir(), "--hub=", "pull", img}, strings.NewReader(""), &out, &errb)
+			if wantErr := "Error response from daemon: " + want + "\n"; code != 1 || errb.String() != wantErr {
+				t.Errorf("layerlab pull of a private repository: exit %d, stderr %q; want exit 1, %q", code, errb.String(), wantErr)
+			}
+		}
 	}
 	peers.Docker(t, host, "logout", hub)
 	dockerLogin("learner", "s3cret1")

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/layerlab/layerlab/core/ref"
 	"github.com/layerlab/layerlab/core/registry"
 	"github.com/layerlab/layerlab/core/store"
 )
@@ -76,6 +77,10 @@ func registryError(r name.Reference, familiar string, err error) error {
 		return daemonErr("manifest for %s not found: %s", familiar, nf.Detail)
 	}
 	var ue *registry.UnauthorizedError
+	if errors.As(err, &ue) && ue.Token {
+		// the engine's wording for a token registry's refusal (a private or missing repository)
+		return daemonErr("pull access denied for %s, repository does not exist or may require 'docker login': %s", ref.FamiliarName(r), ue.Detail)
+	}
 	if errors.As(err, &ue) {
 		u := fmt.Sprintf("%s://%s/v2/%s/manifests/%s", r.Context().Scheme(), r.Context().RegistryStr(), r.Context().RepositoryStr(), r.Identifier())
 		return daemonErr("Head %q: no basic auth credentials", u)

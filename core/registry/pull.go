@@ -518,7 +518,11 @@ func (e *NotFoundError) Unwrap() []error {
 type UnauthorizedError struct {
 	// Detail is the registry's error in Docker's form ("unauthorized: authentication required").
 	Detail string
-	err    error
+	// Token says the refused request carried a bearer token: the registry runs a token
+	// service (Docker Hub, the practice hub) and refused that token's scope, where docker
+	// words a pull's refusal "pull access denied for ...".
+	Token bool
+	err   error
 }
 
 func (e *UnauthorizedError) Error() string { return e.err.Error() }
@@ -536,7 +540,8 @@ func wrapRemote(err error) error {
 			d := te.Errors[0]
 			detail = strings.ToLower(strings.ReplaceAll(string(d.Code), "_", " ")) + ": " + d.Message
 		}
-		return &UnauthorizedError{Detail: detail, err: err}
+		token := te.Request != nil && strings.HasPrefix(te.Request.Header.Get("Authorization"), "Bearer ")
+		return &UnauthorizedError{Detail: detail, Token: token, err: err}
 	}
 	if te.StatusCode != http404 {
 		return err
