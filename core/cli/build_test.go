@@ -98,13 +98,14 @@ func buildEnv(t *testing.T, dir string) func(args ...string) result {
 //   - a FROM vertex's "CACHED" -> "DONE" (BuildKit says either for an already-pulled base);
 //   - the export vertex is compared apart (see exportLines).
 var (
-	reStamp   = regexp.MustCompile(`^(#\d+ )?\d+\.\d+ `)
-	reDone    = regexp.MustCompile(` \d+\.\ds( done)?$`)
-	reDoneTm  = regexp.MustCompile(`^(#\d+ DONE) \d+\.\ds$`)
-	reBytes   = regexp.MustCompile(`(transferring (dockerfile|context):) \S+ done$`)
-	reDL      = regexp.MustCompile(`^#\d+ (sha256:[0-9a-f]{64} \S+ / \S+|extracting sha256:)`)
-	reVertex  = regexp.MustCompile(`^#(\d+) (.*)$`)
-	reTerminl = regexp.MustCompile(`^(DONE|CACHED|ERROR: .*)$`)
+	reStamp    = regexp.MustCompile(`^(#\d+ )?\d+\.\d+ `)
+	reDone     = regexp.MustCompile(` \d+\.\ds( done)?$`)
+	reDoneTm   = regexp.MustCompile(`^(#\d+ DONE) \d+\.\ds$`)
+	reBytes    = regexp.MustCompile(`(transferring (dockerfile|context):) \S+ done$`)
+	reOpenXfer = regexp.MustCompile(`^#\d+ transferring (dockerfile|context): \S+$`)
+	reDL       = regexp.MustCompile(`^#\d+ (sha256:[0-9a-f]{64} \S+ / \S+|extracting sha256:)`)
+	reVertex   = regexp.MustCompile(`^#(\d+) (.*)$`)
+	reTerminl  = regexp.MustCompile(`^(DONE|CACHED|ERROR: .*)$`)
 )
 
 type plainLog struct {
@@ -137,6 +138,9 @@ func normalize(log string) plainLog {
 		l = reStamp.ReplaceAllString(l, "${1}T ")
 		l = reDone.ReplaceAllString(l, "$1")
 		l = reBytes.ReplaceAllString(l, "$1 <n> done")
+		if reOpenXfer.MatchString(l) {
+			continue // a transfer's interim status: BuildKit prints it only when the transfer is slow
+		}
 		if strings.HasSuffix(l, " ...") {
 			continue // the printer's mark for a vertex interrupted by another's lines
 		}
