@@ -491,7 +491,11 @@ func (c *Check) evalBuild(ctx context.Context, st *State) (bool, string, error) 
 		}
 	}
 	if c.op == "cached" {
-		return true, fmt.Sprintf("%s of the last build were CACHED", span), nil
+		verb := "were"
+		if c.m == c.n {
+			verb = "was"
+		}
+		return true, fmt.Sprintf("%s of the last build %s CACHED", span, verb), nil
 	}
 	return true, fmt.Sprintf("%s of the last build ran", span), nil
 }

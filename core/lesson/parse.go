@@ -190,7 +190,7 @@ func (p *parser) body(l *Lesson, lines []string, start int) error {
 			continue
 		}
 		if st == nil {
-			if strings.HasPrefix(ln, "# ") && len(intro) == 0 && strings.TrimSpace(ln[2:]) == l.Title {
+			if strings.HasPrefix(ln, "# ") && strings.TrimSpace(strings.Join(intro, "")) == "" && strings.TrimSpace(ln[2:]) == l.Title {
 				continue // a title heading repeating the front matter's
 			}
 			intro = append(intro, ln)
