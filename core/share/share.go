@@ -25,11 +25,11 @@ const Prefix = "build="
 // Limits. MaxFragment keeps links short enough for chat programs and mail to carry whole;
 // the others bound what a hostile link can make the decoder allocate.
 const (
-	MaxFragment    = 16 << 10  // characters after '#'
-	MaxContent     = 1 << 20   // all files, decompressed
-	MaxFiles       = 256       // files in one link
-	MaxPath        = 255       // bytes of one path
-	MaxLessonID    = 64        // bytes of a lesson ID
+	MaxFragment    = 16 << 10 // characters after '#'
+	MaxContent     = 1 << 20  // all files, decompressed
+	MaxFiles       = 256      // files in one link
+	MaxPath        = 255      // bytes of one path
+	MaxLessonID    = 64       // bytes of a lesson ID
 	maxCompressed  = MaxFragment * 3 / 4
 	maxDecoded     = MaxContent + MaxFiles*(MaxPath+2*binary.MaxVarintLen64) + MaxLessonID + 3*binary.MaxVarintLen64
 	compressLevel  = flate.BestCompression
