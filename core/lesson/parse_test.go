@@ -3,8 +3,10 @@ package lesson_test
 import (
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/layerlab/layerlab/core/lesson"
+	"github.com/layerlab/layerlab/web/lessons"
 )
 
 const good = "---\ntitle: T\nsection: S\norder: 2\n---\n\n# T\n\nIntro text.\n\n## First\n\nDo it.\n\n```dockerfile\nFROM x\n```\n\n```command\ndocker pull x\n# a comment\n\ndocker images\n```\n\n```file path=app/Dockerfile\nFROM x\n```\n\n```check\nimage x exists\n# why: x\nnot image y exists\n```\n\n> hint: pull it\n> Hint: Really.\n\n## Second\n\n````file path=README.md\n```\ninside\n```\n````\n\n```check\nfile README.md exists\n```\n"
@@ -134,4 +136,28 @@ func FuzzParseCheck(f *testing.F) {
 			t.Fatal("a check without text parsed")
 		}
 	})
+}
+
+// TestEmbeddedCourse: the lessons the browser build carries all parse.
+func TestEmbeddedCourse(t *testing.T) {
+	ls, err := lesson.LoadFS(lessons.FS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ls) != 8 || ls[0].ID != "01-whats-in-an-image" || ls[7].ID != "08-assignment-node-app" {
+		t.Errorf("got %d lessons, first %q; want the course's 8 in order", len(ls), ls[0].ID)
+	}
+}
+
+func TestLoadFSReportsEveryBadFile(t *testing.T) {
+	fsys := fstest.MapFS{
+		"a.md":      {Data: []byte(good)},
+		"b.md":      {Data: []byte("no front matter\n")},
+		"c.md":      {Data: []byte("---\ntitle: x\n")},
+		"notes.txt": {Data: []byte("ignored")},
+	}
+	ls, err := lesson.LoadFS(fsys, ".")
+	if len(ls) != 1 || err == nil || !strings.Contains(err.Error(), "b.md:1: ") || !strings.Contains(err.Error(), "c.md:2: ") {
+		t.Errorf("got %d lessons, %v; want a.md and errors for b.md and c.md", len(ls), err)
+	}
 }

@@ -2,10 +2,12 @@ package share_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"math/rand"
+	"path"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/klauspost/compress/flate"
 
 	"github.com/layerlab/layerlab/core/share"
+	"github.com/layerlab/layerlab/core/term"
 )
 
 var nodeApp = share.Link{
@@ -206,4 +209,35 @@ func norm(l share.Link) share.Link {
 		}
 	}
 	return l
+}
+
+func TestCollect(t *testing.T) {
+	ctx := context.Background()
+	fsys := term.NewMemFS(term.Workspace, term.Home)
+	for p, c := range map[string]string{"Dockerfile": "FROM scratch\n", "src/a/b.txt": "b", "src/c.txt": ""} {
+		fsys.Mkdir(ctx, path.Dir(term.Workspace+"/"+p))
+		w, _ := fsys.Create(ctx, term.Workspace+"/"+p)
+		w.Write([]byte(c))
+		w.Close()
+	}
+	w, _ := fsys.Create(ctx, term.Home+"/.docker/config.json")
+	w.Write([]byte("{}"))
+	w.Close()
+	files, err := share.Collect(ctx, fsys, term.Workspace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range files {
+		got = append(got, f.Path+"="+string(f.Data))
+	}
+	if want := "Dockerfile=FROM scratch\n|src/a/b.txt=b|src/c.txt="; strings.Join(got, "|") != want {
+		t.Errorf("got %q; want %q", strings.Join(got, "|"), want)
+	}
+	big, _ := fsys.Create(ctx, term.Workspace+"/image.tar")
+	big.Write(make([]byte, share.MaxContent))
+	big.Close()
+	if _, err := share.Collect(ctx, fsys, term.Workspace); err == nil || !strings.Contains(err.Error(), "image.tar is 1048576 bytes") || !strings.Contains(err.Error(), "download the workspace as a file instead") {
+		t.Errorf("a workspace too large for a link: got %v", err)
+	}
 }
