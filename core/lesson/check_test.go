@@ -241,3 +241,17 @@ func TestParseCheckErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestHubList(t *testing.T) {
+	ctx := context.Background()
+	h := lesson.HubList(func(context.Context) ([]lesson.Repository, error) {
+		return []lesson.Repository{{Name: "ada/app"}, {Name: "ada/secret", Private: true}}, nil
+	})
+	st := &lesson.State{Store: store.NewMemory(), Hub: h, User: "ada"}
+	for line, want := range map[string]bool{"hub ${USER}/secret private": true, "hub ada/app private": false, "hub ada/app public": true, "hub ada/none exists": false} {
+		c, _ := lesson.ParseCheck(line)
+		if r, err := c.Eval(ctx, st); err != nil || r.Passed != want {
+			t.Errorf("%s: got %+v, %v; want passed=%v", line, r, err, want)
+		}
+	}
+}

@@ -41,7 +41,8 @@ func (p *parser) parse(src []byte) (*Lesson, error) {
 	if !utf8.Valid(src) {
 		return nil, p.errf(0, "the file is not UTF-8 text: save it as UTF-8")
 	}
-	text := strings.ReplaceAll(string(src), "\r\n", "\n")
+	text := strings.TrimPrefix(string(src), "\ufeff") // a BOM some editors write
+	text = strings.ReplaceAll(text, "\r\n", "\n")
 	lines := strings.Split(text, "\n")
 	if len(lines) > 0 && lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]

@@ -161,3 +161,14 @@ func TestLoadFSReportsEveryBadFile(t *testing.T) {
 		t.Errorf("got %d lessons, %v; want a.md and errors for b.md and c.md", len(ls), err)
 	}
 }
+
+func TestParseBOMAndCRLF(t *testing.T) {
+	src := "\ufeff" + strings.ReplaceAll(good, "\n", "\r\n")
+	l, err := lesson.Parse("x.md", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Title != "T" || len(l.Steps) != 2 || l.Steps[0].Files[0].Content != "FROM x\n" {
+		t.Errorf("got title %q, %d steps", l.Title, len(l.Steps))
+	}
+}

@@ -43,6 +43,23 @@ type Repository struct {
 	Private bool
 }
 
+// HubList is Hub over a listing of the repositories the learner may see (the hub client's
+// repository list, as `hub ls` prints it).
+type HubList func(ctx context.Context) ([]Repository, error)
+
+func (f HubList) Repository(ctx context.Context, name string) (Repository, bool, error) {
+	repos, err := f(ctx)
+	if err != nil {
+		return Repository{}, false, fmt.Errorf("listing the practice hub's repositories: %w", err)
+	}
+	for _, r := range repos {
+		if r.Name == name {
+			return r, true, nil
+		}
+	}
+	return Repository{}, false, nil
+}
+
 // MaxCheckFileSize bounds how much of a workspace file a check reads.
 const MaxCheckFileSize = 4 << 20
 
