@@ -1,6 +1,8 @@
 package lesson_test
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,5 +62,30 @@ func TestLessonQuotesAreDockersOutput(t *testing.T) {
 				t.Errorf("the real tools' output does not contain %q:\n%s", tc.quote, got)
 			}
 		})
+	}
+}
+
+// TestConfigJSONClaim: lesson 4 says config.json keeps the user name and password in base64,
+// not encrypted; the config the real docker login wrote (recorded) shows it.
+func TestConfigJSONClaim(t *testing.T) {
+	b, err := os.ReadFile("../cli/testdata/registry/login.config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Auths map[string]struct{ Auth string } `json:"auths"`
+	}
+	if err := json.Unmarshal(b, &cfg); err != nil || len(cfg.Auths) != 1 {
+		t.Fatalf("recorded config.json: %v %s", err, b)
+	}
+	for _, a := range cfg.Auths {
+		dec, err := base64.StdEncoding.DecodeString(a.Auth)
+		if err != nil || string(dec) != "learner:s3cret" {
+			t.Errorf("auth decodes to %q, %v; want the recording's user:password", dec, err)
+		}
+	}
+	l, _ := os.ReadFile(filepath.Join(lessonsDir, "04-tagging-and-pushing.md"))
+	if !strings.Contains(string(l), "in base64: encoded, **not encrypted**") {
+		t.Error("lesson 4 no longer makes this claim: update this test")
 	}
 }
