@@ -153,9 +153,16 @@ func installLessons(api js.Value, session func() (*session, error)) {
 		if err != nil {
 			return js.Undefined(), err
 		}
-		base := ""
-		if loc := js.Global().Get("location"); !loc.IsUndefined() && !loc.IsNull() {
-			base = loc.Get("origin").String() + loc.Get("pathname").String()
+		base := optString(args, 0, "base")
+		if loc := js.Global().Get("location"); base == "" && !loc.IsUndefined() && !loc.IsNull() {
+			// in the Web Worker, location is the worker script's: the page is the site's root
+			base = loc.Get("origin").String() + "/"
+			if !js.Global().Get("document").IsUndefined() {
+				base = loc.Get("origin").String() + loc.Get("pathname").String()
+			}
+		}
+		if i := strings.IndexByte(base, '#'); i >= 0 {
+			base = base[:i]
 		}
 		return js.ValueOf(base + "#" + frag), nil
 	})
