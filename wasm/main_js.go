@@ -207,6 +207,7 @@ func install(global js.Value, open opener) {
 		})
 		return off.Value, nil
 	})
+	installLessons(api, session) // lessons_js.go
 	global.Set("layerlab", api)
 }
 

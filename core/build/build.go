@@ -56,16 +56,16 @@ type Result struct {
 }
 
 // Build runs the Dockerfile and stores the image (blobs first, tags last).
-func Build(ctx context.Context, s store.Store, o Options) (*Result, error) {
+func Build(ctx context.Context, s store.Store, o Options) (res *Result, err error) {
+	var last lastRecorder // the "lastbuild" record (lastbuild.go)
+	o.Events = last.wrap(o.Events)
+	defer func() { last.save(ctx, s, res, err) }()
 	df, err := dockerfile.Parse(o.Dockerfile)
 	if err != nil {
 		return nil, err
 	}
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.Events == nil {
-		o.Events = func(Event) {}
 	}
 	if o.Context == nil {
 		o.Context = emptyFS{}

@@ -3,7 +3,8 @@
 // forwarded to the worker. Handlers (onOutput, on) and AbortSignals stay here; only data
 // crosses.
 
-const functions = ['writeFile', 'readFile', 'readDir', 'mkdir', 'remove', 'storage', 'commands'];
+const functions = ['writeFile', 'readFile', 'readDir', 'mkdir', 'remove', 'storage', 'commands',
+  'lessons', 'loadLesson', 'check', 'progress', 'restartLesson', 'shareLink', 'openShareLink'];
 
 export function startCore(workerURL, wasmURL) {
   const worker = new Worker(workerURL);
