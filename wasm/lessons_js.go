@@ -262,25 +262,45 @@ func (s *session) termFS() (term.FS, error) {
 // page's server. user is the learner's Docker ID; by default the one config.json holds.
 func (s *session) lessonState(ctx context.Context, user string) *lesson.State {
 	st := &lesson.State{Store: s.store, Workspace: s.files, User: user}
-	if user == "" {
-		if b, err := s.store.Record(ctx, "config", "config.json"); err == nil {
-			if cfg, err := registry.ParseConfig(b); err == nil {
-				st.User, _, _ = cfg.Lookup("index.docker.io")
-			}
+	var login, password string
+	if b, err := s.store.Record(ctx, "config", "config.json"); err == nil {
+		if cfg, err := registry.ParseConfig(b); err == nil {
+			login, password, _ = cfg.Lookup("index.docker.io")
 		}
+	}
+	if st.User == "" {
+		st.User = login
 	}
 	if h := pageHub(js.Global()); h != nil {
 		st.Hub = h
+		if login != "" {
+			// logged in: the hub's repository API lists the learner's private repositories too
+			api := h.api
+			st.Hub = lesson.HubList(func(ctx context.Context) ([]lesson.Repository, error) {
+				repos, err := api.Repositories(ctx, login, password)
+				if err != nil {
+					return nil, err
+				}
+				out := make([]lesson.Repository, len(repos))
+				for i, r := range repos {
+					out[i] = lesson.Repository{Name: r.Name, Private: r.Private}
+				}
+				return out, nil
+			})
+		}
 	}
 	return st
 }
 
-// hubRepos is lesson.Hub over the practice hub's registry API: a repository exists when its
-// tags can be listed. Visibility is not visible through that API: until the hub client
-// answers it (hub ls), every repository found reads as public.
-type hubRepos struct{ opts []remote.Option }
+// hubRepos is lesson.Hub over the practice hub's registry API for a learner who is not
+// logged in: a repository exists when its tags can be listed, which only a public one's can
+// anonymously. api is the hub's repository API, used when the learner is logged in.
+type hubRepos struct {
+	opts []remote.Option
+	api  *client.HubAPI
+}
 
-func pageHub(global js.Value) lesson.Hub {
+func pageHub(global js.Value) *hubRepos {
 	loc := global.Get("location")
 	if loc.IsUndefined() || loc.IsNull() {
 		return nil
@@ -289,10 +309,13 @@ func pageHub(global js.Value) lesson.Hub {
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil
 	}
-	return hubRepos{[]remote.Option{remote.WithTransport(&client.HostMap{Hosts: client.DockerHubHosts, Base: base, Next: http.DefaultTransport})}}
+	return &hubRepos{
+		opts: []remote.Option{remote.WithTransport(&client.HostMap{Hosts: client.DockerHubHosts, Base: base, Next: http.DefaultTransport})},
+		api:  &client.HubAPI{Base: base, Next: http.DefaultTransport},
+	}
 }
 
-func (h hubRepos) Repository(ctx context.Context, repo string) (lesson.Repository, bool, error) {
+func (h *hubRepos) Repository(ctx context.Context, repo string) (lesson.Repository, bool, error) {
 	r, err := name.NewRepository(repo)
 	if err != nil {
 		return lesson.Repository{}, false, fmt.Errorf("repository %q: %w", repo, err)
