@@ -46,6 +46,9 @@ type Options struct {
 	NoCache    bool
 	Now        func() time.Time // default time.Now
 	Events     func(Event)      // progress; may be nil
+	// Pull fetches a base image the store does not hold into the store under its normalized
+	// name (docker build pulls what FROM names); nil: a missing base image is an error.
+	Pull func(ctx context.Context, name string) error
 }
 
 // Result is the built image.
@@ -408,6 +411,20 @@ func (b *builder) loadBase(ctx context.Context, st *stageState, name string) err
 		if e.Name == named.String() {
 			d := e.Descriptor
 			desc = &d
+		}
+	}
+	if desc == nil && b.o.Pull != nil {
+		if err := b.o.Pull(ctx, named.String()); err != nil {
+			return fmt.Errorf("base image %s: %w", reference.FamiliarString(named), err)
+		}
+		if entries, err = b.s.Index(ctx); err != nil {
+			return fmt.Errorf("reading the image index: %w", err)
+		}
+		for _, e := range entries {
+			if e.Name == named.String() {
+				d := e.Descriptor
+				desc = &d
+			}
 		}
 	}
 	if desc == nil {

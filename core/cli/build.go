@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/layerlab/layerlab/core/build"
+	"github.com/layerlab/layerlab/core/ref"
 )
 
 // listOpt is docker's opts.ListOpts: a repeatable string flag shown as type "list".
@@ -116,6 +117,16 @@ func runBuild(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) e
 		Target:     target,
 		NoCache:    noCache,
 		Now:        env.Now,
+		// a base image missing from the store is pulled as docker build pulls it; the
+		// pull's own progress is not shown (BuildKit folds it into the FROM step)
+		Pull: func(ctx context.Context, s string) error {
+			r, err := ref.Parse(s)
+			if err != nil {
+				return err
+			}
+			_, err = pullOne(ctx, env, r, newMessages(io.Discard, &Env{}), nil)
+			return err
+		},
 	}
 	if !quiet {
 		pw = newPlainProgress(env.Stderr, dfName, dockerfile, int64(len(dockerfile)))
