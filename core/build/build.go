@@ -157,6 +157,13 @@ func (b *builder) run(ctx context.Context) (*Result, error) {
 					visit(j)
 				}
 			}
+			if rc, ok := c.(*instructions.RunCommand); ok {
+				for _, m := range instructions.GetMounts(rc) {
+					if j, ok := b.stageIndex(m.From, i); ok && m.From != "" {
+						visit(j)
+					}
+				}
+			}
 		}
 	}
 	visit(target)
