@@ -263,9 +263,11 @@ func (b *builder) globalArgs(target string) *envList {
 }
 
 // stageName is how BuildKit's progress prefixes a stage's steps: nothing in a one-stage
-// Dockerfile, else the stage's name or "stage-N".
+// Dockerfile, else the stage's name or "stage-N". BuildKit counts as stages also the
+// sources it adds for COPY --from=IMAGE and for every RUN --mount not from a stage (the
+// mount's scratch or image), so those make even one FROM's steps "[stage-0 2/3]".
 func stageName(stages []instructions.Stage, i int) string {
-	if len(stages) == 1 {
+	if len(stages) == 1 && !hasExtraSources(stages) {
 		return ""
 	}
 	if stages[i].Name != "" {
@@ -617,4 +619,38 @@ type emptyFS struct{}
 
 func (emptyFS) Open(name string) (fs.File, error) {
 	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+}
+
+// hasExtraSources reports whether dockerfile2llb's stage dependency graph gets states
+// beyond the stages: a COPY --from or RUN --mount from= naming no stage, or a mount with
+// no from= at all.
+func hasExtraSources(stages []instructions.Stage) bool {
+	isStage := func(name string) bool {
+		if _, err := strconv.Atoi(name); err == nil {
+			return true
+		}
+		for _, st := range stages {
+			if st.Name != "" && strings.EqualFold(st.Name, name) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, st := range stages {
+		for _, c := range st.Commands {
+			switch c := c.(type) {
+			case *instructions.CopyCommand:
+				if c.From != "" && !isStage(c.From) {
+					return true
+				}
+			case *instructions.RunCommand:
+				for _, m := range instructions.GetMounts(c) {
+					if m.From == "" || !isStage(m.From) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }

@@ -259,7 +259,9 @@ func (b *builder) planMount(ctx context.Context, st *stageState, m *instructions
 		}
 		info, err := fs.Stat(src.fsys, name)
 		if err != nil {
-			return nil, "", fmt.Errorf("failed to compute cache key: failed to calculate checksum of ref: %q not found", srcPath)
+			// BuildKit names the snapshot too ("of ref k91532mj...::zbcbzyg...: "), which
+			// layerlab has no equivalent of.
+			return nil, "", fmt.Errorf("failed to compute cache key: failed to calculate checksum of ref: %q: not found", srcPath)
 		}
 		sum, err := checksum(src.fsys, []string{rel})
 		if err != nil {
