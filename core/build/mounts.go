@@ -30,10 +30,10 @@ const MountKind = "buildcachemount"
 
 // mountRecord is what the store keeps per cache mount.
 type mountRecord struct {
-	ID       string    `json:"id"`     // the mount's id= (default: its target)
-	Blob     v1.Hash   `json:"blob"`   // gzipped tar of the contents ("" digest when empty)
-	Size     int64     `json:"size"`   // bytes of the blob
-	Root     fsys.Node `json:"root"`   // the cache directory itself
+	ID       string    `json:"id"`   // the mount's id= (default: its target)
+	Blob     v1.Hash   `json:"blob"` // gzipped tar of the contents ("" digest when empty)
+	Size     int64     `json:"size"` // bytes of the blob
+	Root     fsys.Node `json:"root"` // the cache directory itself
 	LastUsed time.Time `json:"lastUsed"`
 	Created  time.Time `json:"created"`
 	Desc     string    `json:"description"` // BuildKit's "cached mount /x from exec ..."
