@@ -239,7 +239,7 @@ func (b *builder) planMount(ctx context.Context, st *stageState, m *instructions
 			if err != nil {
 				return nil, "", err
 			}
-			sum, err := checksum(src.fsys, []string{fsys.Clean(srcPath)})
+			sum, err := checksum(src.fsys, []string{fsys.Clean(srcPath)}, nil)
 			if err != nil {
 				return nil, "", err
 			}
@@ -263,7 +263,7 @@ func (b *builder) planMount(ctx context.Context, st *stageState, m *instructions
 			// layerlab has no equivalent of.
 			return nil, "", fmt.Errorf("failed to compute cache key: failed to calculate checksum of ref: %q: not found", srcPath)
 		}
-		sum, err := checksum(src.fsys, []string{rel})
+		sum, err := checksum(src.fsys, []string{rel}, nil)
 		if err != nil {
 			return nil, "", err
 		}
