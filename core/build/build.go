@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -93,6 +94,9 @@ type builder struct {
 	df     *dockerfile.File
 	lex    *shell.Lex
 	epoch  *time.Time
+	// desc, when set, describes the next step's cache record (BuildKit's "mount / from
+	// exec /bin/sh -c ..." for a RUN); runStep consumes it.
+	desc string
 }
 
 // stageState is dispatchState's counterpart: the image being made and its filesystem.
@@ -167,7 +171,21 @@ func (b *builder) run(ctx context.Context) (*Result, error) {
 		}
 	}
 	visit(target)
-	b.o.Events(b.plan(need, target))
+	if err := b.checkCycles(); err != nil {
+		return nil, err
+	}
+	if err := b.checkBases(ctx, need, target); err != nil {
+		return nil, err
+	}
+	plan := b.plan(need, target)
+	if err := b.prevalidate(need); err != nil {
+		// BuildKit finds these while converting the Dockerfile: after loading the bases'
+		// metadata and .dockerignore, before it reads the context.
+		plan.UsesContext = false
+		b.o.Events(plan)
+		return nil, err
+	}
+	b.o.Events(plan)
 	for i := 0; i <= target; i++ {
 		if !need[i] {
 			continue
@@ -367,12 +385,12 @@ func (b *builder) runStage(ctx context.Context, stage *instructions.Stage, index
 	}
 	for _, cmd := range stage.Commands {
 		if err := b.dispatch(ctx, st, cmd, global); err != nil {
-			loc := cmd.Location()
-			line := 0
-			if len(loc) > 0 {
-				line = loc[0].Start.Line
+			var se *StepError
+			if errors.As(err, &se) {
+				return nil, err
 			}
-			return nil, &StepError{Line: line, Instruction: fmt.Sprint(cmd), Err: err}
+			line, end := cmdLines(cmd)
+			return nil, &StepError{Line: line, EndLine: end, Instruction: fmt.Sprint(cmd), Err: err}
 		}
 	}
 	return st, nil
@@ -381,8 +399,12 @@ func (b *builder) runStage(ctx context.Context, stage *instructions.Stage, index
 // StepError is a build step that failed: the Dockerfile line and instruction, and why.
 type StepError struct {
 	Line        int
+	EndLine     int // the last line of an instruction spanning several (a heredoc); 0 = Line
 	Instruction string
 	Err         error
+	// More are further places BuildKit shows, each as its own excerpt after the first (the
+	// other COPY --from of a stage cycle): {start, end} lines.
+	More [][2]int
 }
 
 func (e *StepError) Error() string {
@@ -420,7 +442,7 @@ func (b *builder) loadBase(ctx context.Context, st *stageState, name string) err
 		}
 	}
 	if desc == nil {
-		return fmt.Errorf("base image %s: not found in the store (pull it first)", reference.FamiliarString(named))
+		return &baseNotFound{name: name, ref: named.String()}
 	}
 	mb, err := store.ReadBlob(ctx, b.s, desc.Digest)
 	if err != nil {

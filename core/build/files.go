@@ -25,13 +25,31 @@ import (
 	"github.com/layerlab/layerlab/core/fsys"
 )
 
-// cacheRecord is what the build cache keeps per step key: the layer the step made.
+// cacheRecord is what the build cache keeps per step key: the layer the step made, and
+// what `docker builder du` shows of it.
 type cacheRecord struct {
-	Digest    v1.Hash         `json:"digest"`
-	DiffID    v1.Hash         `json:"diffID"`
-	Size      int64           `json:"size"`
-	MediaType types.MediaType `json:"mediaType"`
+	Digest      v1.Hash         `json:"digest"`
+	DiffID      v1.Hash         `json:"diffID"`
+	Size        int64           `json:"size"`
+	MediaType   types.MediaType `json:"mediaType"`
+	TarSize     int64           `json:"tarSize,omitempty"` // uncompressed, as BuildKit's du counts
+	Created     time.Time       `json:"created,omitzero"`
+	LastUsed    time.Time       `json:"lastUsed,omitzero"`
+	Uses        int             `json:"uses,omitempty"`
+	Description string          `json:"description,omitempty"`
 }
+
+func (r cacheRecord) size() int64 {
+	if r.TarSize > 0 {
+		return r.TarSize
+	}
+	return r.Size
+}
+
+// touchEvery is how stale a record's last-used time may get before a cache hit rewrites
+// it: often enough for prune's until= filter, rare enough that a cached rebuild does not
+// write a record per step.
+const touchEvery = time.Hour
 
 // step runs (or finds in the cache) a step that changes the filesystem and appends its
 // layer to the stage.
@@ -46,12 +64,20 @@ func (b *builder) linkStep(ctx context.Context, st *stageState, name, key string
 }
 
 func (b *builder) runStep(ctx context.Context, st *stageState, name, key string, link bool, apply func(*fsys.FS) error, output ...func() []byte) error {
+	desc := b.desc
+	b.desc = ""
 	start := time.Now()
 	ev := Event{Step: st.cmdIndex, Total: st.cmdTotal, Name: name, CacheKey: key}
 	ev.Type = StepStarted
 	b.o.Events(ev)
 	if !b.o.NoCache {
 		if rec, ok := b.cached(ctx, key); ok {
+			if now := b.o.Now(); now.Sub(rec.LastUsed) > touchEvery {
+				rec.LastUsed, rec.Uses = now.UTC(), rec.Uses+1
+				if rb, err := json.Marshal(rec); err == nil {
+					b.s.PutRecord(ctx, CacheKind, key, rb) // best effort: only du's times
+				}
+			}
 			d := v1.Descriptor{MediaType: rec.MediaType, Digest: rec.Digest, Size: rec.Size}
 			st.descs = append(st.descs, d)
 			st.diffIDs = append(st.diffIDs, rec.DiffID)
@@ -104,7 +130,12 @@ func (b *builder) runStep(ctx context.Context, st *stageState, name, key string,
 	if err := b.s.PutBlob(ctx, l.digest, bytes.NewReader(l.compressed)); err != nil {
 		return fail(fmt.Errorf("storing the layer: %w", err))
 	}
-	rec := cacheRecord{Digest: l.digest, DiffID: l.diffID, Size: l.size, MediaType: types.OCILayer}
+	now := b.o.Now().UTC()
+	rec := cacheRecord{Digest: l.digest, DiffID: l.diffID, Size: l.size, MediaType: types.OCILayer,
+		TarSize: int64(tb.Len()), Created: now, LastUsed: now, Uses: 1, Description: describe(name)}
+	if desc != "" {
+		rec.Description = desc
+	}
 	rb, _ := json.Marshal(rec)
 	if err := b.s.PutRecord(ctx, CacheKind, key, rb); err != nil {
 		return fail(fmt.Errorf("recording the step in the build cache: %w", err))
@@ -362,6 +393,7 @@ func (b *builder) copyFiles(ctx context.Context, st *stageState, c copySpec) err
 	if err != nil {
 		return err
 	}
+	name := b.stepName(st, c.original)
 	type source struct {
 		fsys      fs.FS
 		keepOwner bool
@@ -386,7 +418,7 @@ func (b *builder) copyFiles(ctx context.Context, st *stageState, c copySpec) err
 			if !strings.ContainsAny(root+pattern, "*?[") {
 				req := path.Join(p, include)
 				if _, err := fs.Stat(src.fsys, orDot(req)); err != nil {
-					return fmt.Errorf("failed to calculate checksum: %q: not found", "/"+req)
+					return b.failStep(st, name, fmt.Errorf("failed to calculate checksum: %q: not found", "/"+req))
 				}
 			}
 		}
@@ -398,7 +430,8 @@ func (b *builder) copyFiles(ctx context.Context, st *stageState, c copySpec) err
 			matches = m
 		} else {
 			if _, err := fs.Stat(src.fsys, orDot(p)); err != nil {
-				return fmt.Errorf("failed to calculate checksum: %q: not found", "/"+p)
+				// BuildKit says "checksum of ref <snapshot id>": layerlab has no such ids.
+				return b.failStep(st, name, fmt.Errorf("failed to calculate checksum: %q: not found", "/"+p))
 			}
 			matches = []string{p}
 		}
@@ -429,7 +462,6 @@ func (b *builder) copyFiles(ctx context.Context, st *stageState, c copySpec) err
 		sources = append(sources, source{doc.IOFS(), false, []string{name}, ""})
 	}
 	msg += " " + c.dest
-	name := b.stepName(st, c.original)
 	key := hashKey(keyParts...)
 	apply := func(f *fsys.FS) error {
 		uid, gid := -1, -1
@@ -745,4 +777,13 @@ func findEntry(f *fsys.FS, file string, match func([]string) bool) []string {
 		}
 	}
 	return nil
+}
+
+// describe is a record's du description: the step without its "[2/5] " position, as
+// BuildKit describes a snapshot by the operation that made it.
+func describe(name string) string {
+	if i := strings.Index(name, "] "); i >= 0 && strings.HasPrefix(name, "[") {
+		return name[i+2:]
+	}
+	return name
 }

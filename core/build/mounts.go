@@ -89,10 +89,14 @@ func (b *builder) planRun(ctx context.Context, st *stageState, c *instructions.R
 	if wd == "" {
 		wd = "/"
 	}
+	shellArgs := p.args
+	if c.PrependShell {
+		shellArgs = withShell(&st.image, p.args)
+	}
 	for _, m := range instructions.GetMounts(c) {
-		rm, key, err := b.planMount(ctx, st, m, wd, p.args)
+		rm, key, err := b.planMount(ctx, st, m, wd, shellArgs)
 		if err != nil {
-			return nil, err
+			return p, err
 		}
 		p.key = append(p.key, key)
 		if rm != nil {
@@ -259,9 +263,8 @@ func (b *builder) planMount(ctx context.Context, st *stageState, m *instructions
 		}
 		info, err := fs.Stat(src.fsys, name)
 		if err != nil {
-			// BuildKit names the snapshot too ("of ref k91532mj...::zbcbzyg...: "), which
-			// layerlab has no equivalent of.
-			return nil, "", fmt.Errorf("failed to compute cache key: failed to calculate checksum of ref: %q: not found", srcPath)
+			// BuildKit says "checksum of ref <snapshot id>": layerlab has no such ids.
+			return nil, "", &sourceMissing{fmt.Errorf("failed to calculate checksum: %q: not found", srcPath)}
 		}
 		sum, err := checksum(src.fsys, []string{rel}, nil)
 		if err != nil {
@@ -603,3 +606,10 @@ func (b *builder) withMounts(ctx context.Context, f *fsys.FS, mounts []*runMount
 	}
 	return code, err
 }
+
+// sourceMissing is a bind mount source that is not there; the step fails on it while its
+// cache key is computed.
+type sourceMissing struct{ err error }
+
+func (e *sourceMissing) Error() string { return e.err.Error() }
+func (e *sourceMissing) Unwrap() error { return e.err }

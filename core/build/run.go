@@ -35,6 +35,10 @@ var errTooBig = errors.New("size limit")
 // in-memory filesystem, with Go versions of a few busybox applets (see applets.go).
 func (b *builder) dispatchRun(ctx context.Context, st *stageState, c *instructions.RunCommand) error {
 	plan, err := b.planRun(ctx, st, c) // heredocs, --network and --mount: mounts.go
+	var missing *sourceMissing
+	if errors.As(err, &missing) {
+		return b.failStep(st, b.runStepName(st, c.String()+plan.nameSuffix), missing.err)
+	}
 	if err != nil {
 		return err
 	}
@@ -56,6 +60,7 @@ func (b *builder) dispatchRun(ctx context.Context, st *stageState, c *instructio
 	user := st.image.Config.User
 	key := hashKey(append([]string{st.key, "run", wd, user, strings.Join(env.kv, "\x00"), strings.Join(plan.key, "\x00")}, args...)...)
 	var out bytes.Buffer
+	b.desc = "mount / from exec " + strings.Join(args, " ")
 	err = b.step(ctx, st, name, key, func(f *fsys.FS) error {
 		uid, gid := 0, 0
 		if user != "" {
