@@ -144,8 +144,10 @@ func (b *builder) run(ctx context.Context) (*Result, error) {
 		}
 		b.bases[i] = name
 	}
-	// Only the stages the target needs are built, in order.
+	// Only the stages the target needs are built, each after the stages it uses. FROM
+	// names only earlier stages; COPY --from and RUN --mount from= may name later ones.
 	need := map[int]bool{}
+	var order []int
 	var visit func(i int)
 	visit = func(i int) {
 		if need[i] {
@@ -157,18 +159,19 @@ func (b *builder) run(ctx context.Context) (*Result, error) {
 		}
 		for _, c := range stages[i].Commands {
 			if cp, ok := c.(*instructions.CopyCommand); ok && cp.From != "" {
-				if j, ok := b.stageIndex(cp.From, i); ok {
+				if j, ok := b.stageRef(cp.From); ok {
 					visit(j)
 				}
 			}
 			if rc, ok := c.(*instructions.RunCommand); ok {
 				for _, m := range instructions.GetMounts(rc) {
-					if j, ok := b.stageIndex(m.From, i); ok && m.From != "" {
+					if j, ok := b.stageRef(m.From); ok && m.From != "" {
 						visit(j)
 					}
 				}
 			}
 		}
+		order = append(order, i)
 	}
 	visit(target)
 	if err := b.checkCycles(); err != nil {
@@ -186,10 +189,7 @@ func (b *builder) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	b.o.Events(plan)
-	for i := 0; i <= target; i++ {
-		if !need[i] {
-			continue
-		}
+	for _, i := range order {
 		st, err := b.runStage(ctx, &stages[i], i, global)
 		if err != nil {
 			return nil, err
@@ -203,7 +203,7 @@ func (b *builder) run(ctx context.Context) (*Result, error) {
 func (b *builder) plan(need map[int]bool, target int) Event {
 	ev := Event{Type: Planned}
 	seen := map[string]bool{}
-	for i := 0; i <= target; i++ {
+	for i := range b.df.Stages {
 		if !need[i] {
 			continue
 		}
@@ -227,6 +227,12 @@ func (b *builder) plan(need map[int]bool, target int) Event {
 		}
 	}
 	return ev
+}
+
+// stageRef finds the stage a COPY --from or a mount's from= names: any stage's name, or
+// its index.
+func (b *builder) stageRef(name string) (int, bool) {
+	return b.stageIndex(name, len(b.df.Stages))
 }
 
 // stageIndex finds the stage a FROM or --from names: an earlier stage's name or index.

@@ -290,7 +290,7 @@ func (b *builder) copySourceFor(ctx context.Context, st *stageState, from string
 	if from == "" {
 		return copySource{fsys: b.o.Context, key: "context"}, nil
 	}
-	if j, ok := b.stageIndex(from, st.index); ok {
+	if j, ok := b.stageRef(from); ok && j != st.index {
 		src := b.stages[j]
 		if src == nil {
 			return copySource{}, fmt.Errorf("stage %q was not built", from)

@@ -30,7 +30,7 @@ func (b *builder) checkBases(ctx context.Context, need map[int]bool, target int)
 	for _, e := range entries {
 		have[e.Name] = true
 	}
-	for i := 0; i <= target; i++ {
+	for i := range b.df.Stages {
 		name := b.bases[i]
 		if _, isStage := b.stageIndex(name, i); !need[i] || isStage || name == "scratch" {
 			continue
@@ -162,8 +162,30 @@ func (b *builder) prevalidate(need map[int]bool) error {
 			continue
 		}
 		for _, c := range st.Commands {
+			if cp, ok := c.(*instructions.CopyCommand); ok && cp.From != "" {
+				if j, ok := b.stageRef(cp.From); ok && j > i {
+					start, end := cmdLines(cp)
+					return &StepError{Line: start, EndLine: end, Instruction: cp.String(),
+						Err: fmt.Errorf("cannot copy from stage %q, it needs to be defined before current stage %q", cp.From, stageLabel(b.df.Stages, i))}
+				}
+			}
 			rc, ok := c.(*instructions.RunCommand)
-			if !ok || len(instructions.GetMounts(rc)) == 0 || strings.Contains(rc.String(), "$") {
+			if !ok || len(instructions.GetMounts(rc)) == 0 {
+				continue
+			}
+			for _, m := range instructions.GetMounts(rc) {
+				if j, ok := b.stageRef(m.From); ok && m.From != "" && j > i {
+					start, end := cmdLines(rc)
+					target := m.Target
+					if !strings.Contains(rc.String(), "$") {
+						// the target is only known after expansion; without variables it is as written
+						target = mountTarget(rc.String(), m.From)
+					}
+					return &StepError{Line: start, EndLine: end, Instruction: rc.String(),
+						Err: fmt.Errorf("cannot mount from stage %q to %q, stage needs to be defined before current command", m.From, target)}
+				}
+			}
+			if strings.Contains(rc.String(), "$") {
 				continue
 			}
 			if err := rc.Expand(func(w string) (string, error) { return w, nil }); err != nil {
@@ -186,4 +208,38 @@ func (b *builder) failStep(st *stageState, name string, err error) error {
 	ev.Type, ev.Err = StepFailed, err
 	b.o.Events(ev)
 	return fmt.Errorf("failed to compute cache key: %w", err)
+}
+
+// stageLabel is how dockerfile2llb names a stage in messages: its name, else "stage-N".
+func stageLabel(stages []instructions.Stage, i int) string {
+	if stages[i].Name != "" {
+		return stages[i].Name
+	}
+	return fmt.Sprintf("stage-%d", i)
+}
+
+// mountTarget reads the target of the --mount naming from= in a RUN's text, for a message
+// written before the mounts are expanded (which fills Target).
+func mountTarget(run, from string) string {
+	for _, f := range strings.Fields(run) {
+		v, ok := strings.CutPrefix(f, "--mount=")
+		if !ok {
+			continue
+		}
+		var target string
+		match := false
+		for _, kv := range strings.Split(v, ",") {
+			k, val, _ := strings.Cut(kv, "=")
+			switch strings.ToLower(k) {
+			case "target", "dst", "destination":
+				target = val
+			case "from":
+				match = val == from
+			}
+		}
+		if match {
+			return target
+		}
+	}
+	return ""
 }

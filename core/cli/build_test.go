@@ -243,6 +243,8 @@ func TestBuildProgressMatchesBuildKit(t *testing.T) {
 		{"syntax-env-without-value", "FROM busybox\nENV\n", nil, true},
 		{"syntax-unterminated-heredoc", "FROM busybox\nRUN <<EOF\necho hi\n", nil, true},
 		{"run-mount-bad-key", "FROM busybox\nRUN --mount=type=cache,tagret=/x ls\n", nil, true},
+		{"copy-from-later-stage", "FROM busybox AS app\nCOPY --from=later /out /out\nFROM busybox AS later\nRUN echo > /out\nFROM app\n", nil, true},
+		{"mount-from-later-stage", "FROM busybox\nRUN --mount=from=later,target=/x ls /x\nFROM busybox AS later\nFROM stage-0\n", nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
