@@ -34,27 +34,34 @@ var errTooBig = errors.New("size limit")
 // dispatchRun emulates RUN: the command runs in mvdan.cc/sh's interpreter over the stage's
 // in-memory filesystem, with Go versions of a few busybox applets (see applets.go).
 func (b *builder) dispatchRun(ctx context.Context, st *stageState, c *instructions.RunCommand) error {
-	if len(c.Files) > 0 {
-		return fmt.Errorf("RUN with a heredoc is not supported yet in layerlab")
+	plan, err := b.planRun(ctx, st, c) // heredocs, --network and --mount: mounts.go
+	var missing *sourceMissing
+	if errors.As(err, &missing) {
+		return b.failStep(st, b.runStepName(st, c.String()+plan.nameSuffix), missing.err)
 	}
-	if len(instructions.GetMounts(c)) > 0 || (instructions.GetNetwork(c) != instructions.NetworkDefault && instructions.GetNetwork(c) != "none") || instructions.GetSecurity(c) != instructions.SecuritySandbox {
-		return fmt.Errorf("RUN --mount, --network and --security are not supported yet in layerlab")
+	if err != nil {
+		return err
 	}
-	args := []string(c.CmdLine)
+	args := plan.args
 	if c.PrependShell {
 		args = withShell(&st.image, args)
 	}
+	execArgs := args
+	if plan.exec != nil {
+		execArgs = plan.exec
+	}
 	env := b.stateEnv(st)
 	created := "RUN " + runCommandString(args, st.buildArgs, env)
-	name := b.runStepName(st, c.String())
+	name := b.runStepName(st, c.String()+plan.nameSuffix)
 	wd := st.image.Config.WorkingDir
 	if wd == "" {
 		wd = "/"
 	}
 	user := st.image.Config.User
-	key := hashKey(append([]string{st.key, "run", wd, user, strings.Join(env.kv, "\x00")}, args...)...)
+	key := hashKey(append([]string{st.key, "run", wd, user, strings.Join(env.kv, "\x00"), strings.Join(plan.key, "\x00")}, args...)...)
 	var out bytes.Buffer
-	err := b.step(ctx, st, name, key, func(f *fsys.FS) error {
+	b.desc = "mount / from exec " + strings.Join(args, " ")
+	err = b.step(ctx, st, name, key, func(f *fsys.FS) error {
 		uid, gid := 0, 0
 		if user != "" {
 			var err error
@@ -65,7 +72,7 @@ func (b *builder) dispatchRun(ctx context.Context, st *stageState, c *instructio
 		rctx, cancel := context.WithTimeout(ctx, RunTimeout)
 		defer cancel()
 		m := &machine{f: f, uid: uid, gid: gid, now: b.o.Now(), out: &limitedWriter{w: &out, n: 1 << 20}, cancel: cancel}
-		code, err := m.run(rctx, args, env.kv, wd)
+		code, err := b.withMounts(ctx, f, plan.mounts, func() (int, error) { return m.run(rctx, execArgs, env.kv, wd) })
 		if m.tooBig {
 			return fmt.Errorf("RUN wrote more than %.1f MB, the playground's limit", float64(RunSizeLimit)/(1<<20))
 		}

@@ -12,7 +12,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/layerlab/layerlab/core/build"
+	"github.com/layerlab/layerlab/core/dockerfile"
 	"github.com/layerlab/layerlab/core/ref"
+	"github.com/layerlab/layerlab/core/registry"
 )
 
 // listOpt is docker's opts.ListOpts: a repeatable string flag shown as type "list".
@@ -125,6 +127,9 @@ func runBuild(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) e
 				return err
 			}
 			_, err = pullOne(ctx, env, r, newMessages(io.Discard, &Env{}), nil)
+			if nf := (*registry.NotFoundError)(nil); errors.As(err, &nf) {
+				return build.ErrBaseNotFound
+			}
 			return err
 		},
 	}
@@ -156,8 +161,12 @@ var fs_ReadFile = fs.ReadFile
 // without the Dockerfile position core/build prefixes and without the output it appends.
 func solveMessage(err error) string {
 	var se *build.StepError
-	if errors.As(err, &se) {
+	var pe *dockerfile.Error
+	switch {
+	case errors.As(err, &se):
 		err = se.Err
+	case errors.As(err, &pe) && pe.Err != nil:
+		err = pe.Err // BuildKit's own words: "dockerfile parse error on line 2: ..."
 	}
 	msg := err.Error()
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
@@ -166,15 +175,41 @@ func solveMessage(err error) string {
 	return msg
 }
 
-// errorSource prints BuildKit's source excerpt for the failing line (errdefs.Source.Print):
-// the file name and line, then up to four lines of context around it.
+// errorBlock prints BuildKit's source excerpts for a failed build: the failing
+// instruction's lines, and for a stage cycle each instruction of it.
+func errorBlock(w io.Writer, name string, data []byte, err error) {
+	var se *build.StepError
+	var pe *dockerfile.Error
+	switch {
+	case errors.As(err, &se) && se.Line > 0:
+		errorSourceRange(w, name, data, se.Line, se.EndLine)
+		for _, m := range se.More {
+			errorSourceRange(w, name, data, m[0], m[1])
+		}
+	case errors.As(err, &pe) && pe.Line > 0:
+		errorSourceRange(w, name, data, pe.Line, pe.EndLine)
+	}
+}
+
+// errorSource prints BuildKit's source excerpt for the failing line (errdefs.Source.Print).
 func errorSource(w io.Writer, name string, data []byte, line int) {
+	errorSourceRange(w, name, data, line, 0)
+}
+
+// errorSourceRange is errdefs.Source.Print: the file name and first line, then the lines
+// from start to end marked ">>>" with context around them (four lines for one line, two
+// for a range).
+func errorSourceRange(w io.Writer, name string, data []byte, line, endLine int) {
 	lines := strings.Split(string(data), "\n")
-	start, end := line, line
+	start, end := line, max(line, endLine)
 	if start > len(lines) || start < 1 {
 		return
 	}
-	pad := 4
+	end = min(end, len(lines))
+	pad := 2
+	if end == start {
+		pad = 4
+	}
 	p := 0
 	for p < pad {
 		if start > 1 {
@@ -190,7 +225,7 @@ func errorSource(w io.Writer, name string, data []byte, line int) {
 	fmt.Fprintf(w, "%s:%d\n--------------------\n", name, line)
 	for i := start; i <= end; i++ {
 		pfx := "   "
-		if i == line {
+		if i >= line && i <= max(line, endLine) {
 			pfx = ">>>"
 		}
 		fmt.Fprintf(w, " %3d | %s %s\n", i, pfx, lines[i-1])

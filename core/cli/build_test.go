@@ -98,14 +98,16 @@ func buildEnv(t *testing.T, dir string) func(args ...string) result {
 //   - a FROM vertex's "CACHED" -> "DONE" (BuildKit says either for an already-pulled base);
 //   - the export vertex is compared apart (see exportLines).
 var (
-	reStamp    = regexp.MustCompile(`^(#\d+ )?\d+\.\d+ `)
-	reDone     = regexp.MustCompile(` \d+\.\ds( done)?$`)
-	reDoneTm   = regexp.MustCompile(`^(#\d+ DONE) \d+\.\ds$`)
-	reBytes    = regexp.MustCompile(`(transferring (dockerfile|context):) \S+ done$`)
-	reOpenXfer = regexp.MustCompile(`^#\d+ transferring (dockerfile|context): \S+$`)
-	reDL       = regexp.MustCompile(`^#\d+ (sha256:[0-9a-f]{64} \S+ / \S+|extracting sha256:)`)
-	reVertex   = regexp.MustCompile(`^#(\d+) (.*)$`)
-	reTerminl  = regexp.MustCompile(`^(DONE|CACHED|ERROR: .*)$`)
+	reStamp   = regexp.MustCompile(`^(#\d+ )?\d+\.\d+ `)
+	reDone    = regexp.MustCompile(` \d+\.\ds( done)?$`)
+	reDoneTm  = regexp.MustCompile(`^(#\d+ DONE) \d+\.\ds$`)
+	reBytes   = regexp.MustCompile(`(transferring (dockerfile|context):) \S+( done)?$`)
+	reDL      = regexp.MustCompile(`^#\d+ (sha256:[0-9a-f]{64} \S+ / \S+|extracting sha256:)`)
+	reVertex  = regexp.MustCompile(`^#(\d+) (.*)$`)
+	reTerminl = regexp.MustCompile(`^(DONE|CACHED|CANCELED|ERROR: .*)$`)
+	// BuildKit names the snapshot a checksum failed in ("of ref k9153...::zbcb...:");
+	// layerlab has no snapshot ids and says "failed to calculate checksum: ...".
+	reRefID = regexp.MustCompile(` of ref [a-z0-9]+::[a-z0-9]+:`)
 )
 
 type plainLog struct {
@@ -118,7 +120,7 @@ func normalize(log string) plainLog {
 	var out plainLog
 	byNum := map[string]int{}
 	terminal := map[int]string{}
-	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
+	lines := strings.Split(strings.TrimRight(reRefID.ReplaceAllString(log, ":"), "\n"), "\n")
 	exportNum := ""
 	for i, l := range lines {
 		if l == "" {
@@ -137,10 +139,7 @@ func normalize(log string) plainLog {
 		l = reDoneTm.ReplaceAllString(l, "$1")
 		l = reStamp.ReplaceAllString(l, "${1}T ")
 		l = reDone.ReplaceAllString(l, "$1")
-		l = reBytes.ReplaceAllString(l, "$1 <n> done")
-		if reOpenXfer.MatchString(l) {
-			continue // a transfer's interim status: BuildKit prints it only when the transfer is slow
-		}
+		l = reBytes.ReplaceAllString(l, "$1 <n>$3")
 		if strings.HasSuffix(l, " ...") {
 			continue // the printer's mark for a vertex interrupted by another's lines
 		}
@@ -182,7 +181,8 @@ func normalize(log string) plainLog {
 			return slices.ContainsFunc(v, func(o string) bool { return o != l && strings.HasPrefix(o, l) })
 		})
 		t := terminal[i]
-		if strings.Contains(out.vertices[i][0], "] FROM ") && t == "CACHED" {
+		if strings.Contains(out.vertices[i][0], "] FROM ") && (t == "CACHED" || t == "CANCELED") {
+			// CANCELED: a cold build's pull is cut short when a later step fails first
 			t = "DONE"
 		}
 		out.vertices[i] = append(out.vertices[i], t)
@@ -231,6 +231,20 @@ func TestBuildProgressMatchesBuildKit(t *testing.T) {
 		{"copy-run-workdir", "FROM busybox\nRUN echo hello && echo two\nCOPY a.txt /a.txt\nWORKDIR /w\nCMD [\"sh\"]\n", map[string]string{"a.txt": "aaa\n"}, false},
 		{"run-fails", "FROM busybox\nRUN echo ok\nRUN echo bad && false\n", nil, true},
 		{"conformance-run-basic", runBasicDF, runBasicFiles, false},
+		// The issue's bad input: BuildKit's error block and message, with the line.
+		{"unknown-instruction", "FROM busybox\nFOO bar\n", nil, true},
+		{"copy-missing-file", "FROM busybox\nCOPY missing.txt /x\n", nil, true},
+		{"dockerignore-excludes-dockerfile", "FROM busybox\nCOPY a.txt /\n", map[string]string{".dockerignore": "Dockerfile\n", "a.txt": "a\n"}, false},
+		{"stage-cycle", "FROM busybox AS a\nCOPY --from=a /x /y\n", nil, true},
+		{"stage-cycle-two", "FROM busybox AS a\nCOPY --from=b /x /y\nFROM busybox AS b\nCOPY --from=a /x /y\n", nil, true},
+		{"base-missing", "FROM nope:1.0\nRUN echo\n", nil, true},
+		{"run-without-command", "FROM busybox\nRUN\n", nil, false},
+		{"syntax-bad-flag", "FROM busybox\nCOPY --nope a /b\n", nil, true},
+		{"syntax-env-without-value", "FROM busybox\nENV\n", nil, true},
+		{"syntax-unterminated-heredoc", "FROM busybox\nRUN <<EOF\necho hi\n", nil, true},
+		{"run-mount-bad-key", "FROM busybox\nRUN --mount=type=cache,tagret=/x ls\n", nil, true},
+		{"copy-from-later-stage", "FROM busybox AS app\nCOPY --from=later /out /out\nFROM busybox AS later\nRUN echo > /out\nFROM app\n", nil, true},
+		{"mount-from-later-stage", "FROM busybox\nRUN --mount=from=later,target=/x ls /x\nFROM busybox AS later\nFROM stage-0\n", nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

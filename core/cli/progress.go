@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -174,10 +173,7 @@ func (p *plainProgress) fail(err error) {
 		}
 		fmt.Fprintln(p.w, "------")
 	}
-	var se *build.StepError
-	if errors.As(err, &se) && se.Line > 0 {
-		errorSource(p.w, p.dfName, p.df, se.Line)
-	}
+	errorBlock(p.w, p.dfName, p.df, err)
 }
 
 // export prints the image exporter's vertex as `docker build` shows it (docker's image

@@ -74,7 +74,7 @@ func transportOption(env *Env) registry.Option {
 func registryError(r name.Reference, familiar string, err error) error {
 	var nf *registry.NotFoundError
 	if errors.As(err, &nf) {
-		return daemonErr("manifest for %s not found: %s", familiar, nf.Detail)
+		return daemonError{notFound{fmt.Sprintf("manifest for %s not found: %s", familiar, nf.Detail), nf}}
 	}
 	var ue *registry.UnauthorizedError
 	if errors.As(err, &ue) && ue.Token {
@@ -92,6 +92,16 @@ func registryError(r name.Reference, familiar string, err error) error {
 	}
 	return daemonError{err}
 }
+
+// notFound words a registry's 404 as docker does and keeps it for errors.As (a build's
+// pull of a missing base tells a missing image from other failures).
+type notFound struct {
+	msg string
+	nf  *registry.NotFoundError
+}
+
+func (e notFound) Error() string { return e.msg }
+func (e notFound) Unwrap() error { return e.nf }
 
 // lastURLError is the last *url.Error in err's tree.
 func lastURLError(err error) *url.Error {
