@@ -8,10 +8,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"slices"
+	"sort"
 	"sync"
 	"syscall"
 	"testing"
 
+	"github.com/layerlab/layerlab/core/buildcheck"
 	"github.com/layerlab/layerlab/internal/buildkitpeer"
 )
 
@@ -132,5 +135,106 @@ func summary(stderr string) string {
 	if i < 0 {
 		return ""
 	}
-	return stderr[i:]
+	s := stderr[i:]
+	// the warning lines end where anything else (a failed build's error) begins
+	head, rest, _ := strings.Cut(s, "\x1b[0m")
+	n := 0
+	for _, l := range strings.SplitAfter(rest, "\n") {
+		if !strings.HasPrefix(l, " - ") {
+			break
+		}
+		n += len(l)
+	}
+	return head + "\x1b[0m" + rest[:n]
+}
+
+// TestCheckOutputAgainstBuildx runs `docker buildx build --check` (buildx v0.37.2 on the
+// peer's BuildKit) and wants layerlab's WriteCheck to print the same stdout and to fail
+// (exit status 1) exactly when buildx does.
+func TestCheckOutputAgainstBuildx(t *testing.T) {
+	p := buildkitpeer.StartT(t)
+	bx := newBuildx(t, p)
+	base := peerBase(t, p)
+	for _, c := range ruleCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			args := []string{"build", "--builder", "peer", "--progress", "plain", "--check"}
+			args = append(args, buildxArgs(c.opts)...)
+			stdout, stderr, code, err := bx.run(c.dir, append(args, ".")...)
+			if err != nil {
+				t.Fatalf("buildx: %v\n%s", err, stderr)
+			}
+			var got bytes.Buffer
+			failed, cerr := buildcheck.WriteCheck(&got, "Dockerfile", c.df, buildcheck.Check(c.df, c.options(base)))
+			if got.String() != stdout {
+				t.Errorf("stdout:\ngot  %q\nwant %q", got.String(), stdout)
+			}
+			if failed != (code != 0) {
+				t.Errorf("failed: got %v; want %v (buildx exit status %d)", failed, code != 0, code)
+			}
+			if cerr != nil && !strings.Contains(stderr, "ERROR: "+cerr.Error()) {
+				t.Errorf("error: got %q; buildx printed %q", cerr.Error(), stderr)
+			}
+		})
+	}
+}
+
+// TestSummaryAgainstBuildx builds the cases that build (a build, not a check: only the
+// target's stages) with buildx and wants layerlab's summary: the same header (yellow, as
+// buildx prints it) and the same warning lines. buildx lists them in map order, which
+// changes from run to run, so the lines are compared sorted.
+func TestSummaryAgainstBuildx(t *testing.T) {
+	p := buildkitpeer.StartT(t)
+	bx := newBuildx(t, p)
+	base := peerBase(t, p)
+	for _, c := range ruleCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			args := []string{"build", "--builder", "peer", "--progress", "plain"}
+			args = append(args, buildxArgs(c.opts)...)
+			_, stderr, _, err := bx.run(c.dir, append(args, ".")...)
+			if err != nil {
+				t.Fatalf("buildx: %v\n%s", err, stderr)
+			}
+			want := summary(stderr)
+			o := c.options(base)
+			o.All = false
+			var got bytes.Buffer
+			buildcheck.WriteSummary(&got, buildcheck.Check(c.df, o).Warnings)
+			gh, gl := splitSummary(got.String())
+			wh, wl := splitSummary(want)
+			if gh != wh || !slices.Equal(gl, wl) {
+				t.Errorf("summary:\ngot  %q\nwant %q", got.String(), want)
+			}
+		})
+	}
+}
+
+func splitSummary(s string) (string, []string) {
+	lines := strings.SplitAfter(s, "\n")
+	i := 0
+	for i < len(lines) && !strings.HasPrefix(lines[i], " - ") && !strings.HasPrefix(lines[i], "\x1b[0m - ") {
+		i++
+	}
+	head := strings.Join(lines[:min(i+1, len(lines))], "")
+	rest := slices.Clone(lines[min(i+1, len(lines)):])
+	if i < len(lines) {
+		// the first warning line carries the colour reset
+		head = strings.Join(lines[:i], "") + "\x1b[0m"
+		rest = append([]string{strings.TrimPrefix(lines[i], "\x1b[0m")}, rest...)
+	}
+	sort.Strings(rest)
+	return head, rest
+}
+
+// buildxArgs turns frontend options into buildx flags.
+func buildxArgs(opts []string) []string {
+	var args []string
+	for _, o := range opts {
+		switch {
+		case strings.HasPrefix(o, "build-arg:"):
+			args = append(args, "--build-arg", strings.TrimPrefix(o, "build-arg:"))
+		case strings.HasPrefix(o, "target="):
+			args = append(args, "--target", strings.TrimPrefix(o, "target="))
+		}
+	}
+	return args
 }
