@@ -13,7 +13,7 @@ func TestAdvise(t *testing.T) {
 	}{
 		{
 			name: "the course's node assignment as first written",
-			df: "FROM node:6-alpine\nRUN apk add --update tini\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm install\nCMD [\"tini\", \"--\", \"node\", \"./bin/www\"]\n",
+			df:   "FROM node:6-alpine\nRUN apk add --update tini\nWORKDIR /usr/src/app\nCOPY . .\nRUN npm install\nCMD [\"tini\", \"--\", \"node\", \"./bin/www\"]\n",
 			want: "\n" +
 				"layerlab advice (not a BuildKit check): CleanCache: apk add keeps its package index in this layer; use apk add --no-cache (line 2)\n" +
 				"layerlab advice (not a BuildKit check): CacheOrder: COPY . . copies the whole context before `npm install` (line 5), so editing any file re-runs the install; copy the dependency files first (e.g. COPY package.json ./), install, then copy the rest (line 4)\n" +
