@@ -59,6 +59,9 @@ type Result struct {
 	Err error
 	// ErrLocation is where Err points, if anywhere.
 	ErrLocation []parser.Range
+	// Bases are the base images the checked stages resolve, normalized, in order: the
+	// "[internal] load metadata for ..." steps BuildKit shows before it checks.
+	Bases []string
 }
 
 // ViolationError is the error BuildKit fails a build with when `error=true` is set and

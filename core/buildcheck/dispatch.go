@@ -415,6 +415,9 @@ func (d *dispatcher) resolveBase(s *state, reachable bool) {
 	if n, err := reference.ParseNormalizedNamed(origName); err == nil {
 		ref = reference.TagNameOnly(n).String()
 	}
+	if !slices.Contains(d.c.res.Bases, ref) {
+		d.c.res.Bases = append(d.c.res.Bases, ref)
+	}
 	var img *dockerspec.DockerOCIImage
 	if d.c.o.Base != nil {
 		if i, err := d.c.o.Base(ref); err == nil && i != nil {

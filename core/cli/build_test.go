@@ -96,7 +96,8 @@ func buildEnv(t *testing.T, dir string) func(args ...string) result {
 //   - a status printed while open and again when done: only the completed line is kept;
 //   - "#4 ...", the printer's mark for a vertex whose lines another vertex interrupted;
 //   - a FROM vertex's "CACHED" -> "DONE" (BuildKit says either for an already-pulled base);
-//   - the export vertex is compared apart (see exportLines).
+//   - the export vertex is compared apart (see exportLines);
+//   - the build checks' lines (reCheck).
 var (
 	reStamp   = regexp.MustCompile(`^(#\d+ )?\d+\.\d+ `)
 	reDone    = regexp.MustCompile(` \d+\.\ds( done)?$`)
@@ -105,6 +106,9 @@ var (
 	reDL      = regexp.MustCompile(`^#\d+ (sha256:[0-9a-f]{64} \S+ / \S+|extracting sha256:)`)
 	reVertex  = regexp.MustCompile(`^#(\d+) (.*)$`)
 	reTerminl = regexp.MustCompile(`^(DONE|CACHED|ERROR: .*)$`)
+	// build checks: BuildKit's "#1 WARN:" lines arrive or not depending on timing, buildx's
+	// summary is not buildctl's, the advice is layerlab's; core/buildcheck compares them
+	reCheck = regexp.MustCompile(`^(#\d+ WARN: |( |\x1b\[0m) - |  ?\x1b\[33m|layerlab advice)`)
 )
 
 type plainLog struct {
@@ -120,7 +124,7 @@ func normalize(log string) plainLog {
 	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
 	exportNum := ""
 	for i, l := range lines {
-		if l == "" {
+		if l == "" || reCheck.MatchString(l) {
 			continue
 		}
 		if strings.HasPrefix(l, "------") || strings.HasPrefix(l, "error: ") || strings.HasPrefix(l, "ERROR: ") {
