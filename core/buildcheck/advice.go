@@ -10,6 +10,7 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
@@ -48,7 +49,8 @@ func Advise(dockerfile []byte) []Advice {
 	if err != nil {
 		return nil
 	}
-	stages, _, err := instructions.Parse(ast.AST, nil)
+	// a nil linter panics on an instruction with a `# check=` comment above it
+	stages, _, err := instructions.Parse(ast.AST, linter.New(&linter.Config{}))
 	if err != nil {
 		return nil
 	}
