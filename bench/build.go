@@ -47,7 +47,11 @@ const baseRef = "docker.io/library/node:6-alpine"
 // Dockerfile's context.
 func makeBuildInputs(dir string, contextMB int) ([]buildInput, error) {
 	node := filepath.Join(dir, "node-assignment")
-	src := filepath.Join("core", "build", "testdata", "conformance", "course-node-assignment")
+	root, err := moduleRoot()
+	if err != nil {
+		return nil, err
+	}
+	src := filepath.Join(root, "core", "build", "testdata", "conformance", "course-node-assignment")
 	if err := copyTree(src, node); err != nil {
 		return nil, fmt.Errorf("copying the course's Node.js assignment: %w", err)
 	}
@@ -212,6 +216,25 @@ func target(r row) string {
 		return fmt.Sprintf("target <= half BuildKit's (%s): met", round(limit))
 	}
 	return fmt.Sprintf("target <= half BuildKit's (%s): over by %s", round(limit), round(r.oursT-limit))
+}
+
+// moduleRoot finds the directory holding go.mod (the bench runs from there; its tests from
+// bench/).
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the working directory")
+		}
+		dir = parent
+	}
 }
 
 func copyTree(src, dst string) error {
