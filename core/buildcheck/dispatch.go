@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
@@ -138,9 +137,9 @@ func defaultArgs(buildArgs map[string]string, target string) *envList {
 	p := defaultPlatform
 	var env *envList
 	for _, kv := range [...][2]string{
-		{"BUILDPLATFORM", platforms.Format(p)}, {"BUILDOS", p.OS}, {"BUILDOSVERSION", p.OSVersion},
+		{"BUILDPLATFORM", formatPlatform(p)}, {"BUILDOS", p.OS}, {"BUILDOSVERSION", p.OSVersion},
 		{"BUILDARCH", p.Architecture}, {"BUILDVARIANT", p.Variant},
-		{"TARGETPLATFORM", platforms.FormatAll(p)}, {"TARGETOS", p.OS}, {"TARGETOSVERSION", p.OSVersion},
+		{"TARGETPLATFORM", formatPlatform(p)}, {"TARGETOS", p.OS}, {"TARGETOSVERSION", p.OSVersion},
 		{"TARGETARCH", p.Architecture}, {"TARGETVARIANT", p.Variant},
 		{"TARGETSTAGE", target},
 	} {
@@ -218,7 +217,7 @@ func (d *dispatcher) buildStates(stages []instructions.Stage) error {
 			if pm.Result == "" {
 				return parser.WithLocation(fmt.Errorf("empty platform value from expression %s", v), st.Location)
 			}
-			p, err := platforms.Parse(pm.Result)
+			p, err := parsePlatform(pm.Result)
 			if err != nil {
 				return parser.WithLocation(fmt.Errorf("failed to parse platform %s: %w", v, err), st.Location)
 			}
@@ -435,8 +434,8 @@ func (d *dispatcher) resolveBase(s *state, reachable bool) {
 		// an explicit --platform is checked against what the image is; an implicit one
 		// adopts the image's platform (autoDetectPlatform), so it cannot mismatch
 		if s.platform.OS != img.OS || s.platform.Architecture != img.Architecture {
-			expected := platforms.FormatAll(platforms.Normalize(*s.platform))
-			actual := platforms.FormatAll(platforms.Normalize(img.Platform))
+			expected := formatPlatform(normalizePlatform(*s.platform))
+			actual := formatPlatform(normalizePlatform(img.Platform))
 			d.lint.Run(&linter.RuleInvalidBaseImagePlatform, s.stage.Location, linter.RuleInvalidBaseImagePlatform.Format(origName, expected, actual))
 		}
 	}
@@ -670,7 +669,7 @@ func reportConstPlatformDisallowed(stageName string, m shell.ProcessWordResult, 
 	if len(m.Matched) > 0 || len(m.Unmatched) > 0 {
 		return
 	}
-	p, err := platforms.Parse(m.Result)
+	p, err := parsePlatform(m.Result)
 	if err != nil {
 		return
 	}
