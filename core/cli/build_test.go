@@ -96,7 +96,8 @@ func buildEnv(t *testing.T, dir string) func(args ...string) result {
 //   - a status printed while open and again when done: only the completed line is kept;
 //   - "#4 ...", the printer's mark for a vertex whose lines another vertex interrupted;
 //   - a FROM vertex's "CACHED" -> "DONE" (BuildKit says either for an already-pulled base);
-//   - the export vertex is compared apart (see exportLines).
+//   - the export vertex is compared apart (see exportLines);
+//   - the build checks' lines (reCheck).
 var (
 	reStamp   = regexp.MustCompile(`^(#\d+ )?\d+\.\d+ `)
 	reDone    = regexp.MustCompile(` \d+\.\ds( done)?$`)
@@ -108,6 +109,9 @@ var (
 	// BuildKit names the snapshot a checksum failed in ("of ref k9153...::zbcb...:");
 	// layerlab has no snapshot ids and says "failed to calculate checksum: ...".
 	reRefID = regexp.MustCompile(` of ref [a-z0-9]+::[a-z0-9]+:`)
+	// build checks: BuildKit's "#1 WARN:" lines arrive or not depending on timing, buildx's
+	// summary is not buildctl's, the advice is layerlab's; core/buildcheck compares them
+	reCheck = regexp.MustCompile(`^(#\d+ WARN: |( |\x1b\[0m) - |  ?\x1b\[33m|layerlab advice)`)
 )
 
 type plainLog struct {
@@ -123,7 +127,7 @@ func normalize(log string) plainLog {
 	lines := strings.Split(strings.TrimRight(reRefID.ReplaceAllString(log, ":"), "\n"), "\n")
 	exportNum := ""
 	for i, l := range lines {
-		if l == "" {
+		if l == "" || reCheck.MatchString(l) {
 			continue
 		}
 		if strings.HasPrefix(l, "------") || strings.HasPrefix(l, "error: ") || strings.HasPrefix(l, "ERROR: ") {
