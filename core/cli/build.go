@@ -139,6 +139,9 @@ func runBuild(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) e
 			if nf := (*registry.NotFoundError)(nil); errors.As(err, &nf) {
 				return build.ErrBaseNotFound
 			}
+			if de := (daemonError{}); errors.As(err, &de) {
+				return de.err // BuildKit's words carry no "Error response from daemon"
+			}
 			return err
 		},
 	}

@@ -8,6 +8,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +19,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/layerlab/layerlab/core/cli"
 	"github.com/layerlab/layerlab/core/store"
@@ -65,9 +72,15 @@ func buildEnv(t *testing.T, dir string) func(args ...string) result {
 	}
 	s := store.NewMemory()
 	testimage.Put(t, s, buildkitpeer.BaseRef, img)
+	// Docker Hub stands in as an empty local registry: a FROM of an image the store lacks is
+	// pulled from it and not found, as the BuildKit peer's registry mirror does not have it
+	hub := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(hub.Close)
+	hubURL, _ := url.Parse(hub.URL)
+	remoteOpts := func() []remote.Option { return []remote.Option{remote.WithTransport(toHost{hubURL.Host})} }
 	runIn := func(args ...string) result {
 		var out, errb bytes.Buffer
-		env := &cli.Env{Store: s, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Files: dirFiles{dir},
+		env := &cli.Env{Store: s, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Files: dirFiles{dir}, Remote: remoteOpts,
 			Now: time.Now, Getenv: func(k string) string {
 				if k == "SOURCE_DATE_EPOCH" {
 					return "0"
@@ -78,6 +91,15 @@ func buildEnv(t *testing.T, dir string) func(args ...string) result {
 		return result{out.String(), errb.String(), code}
 	}
 	return runIn
+}
+
+// toHost sends every registry request to one plain-http host.
+type toHost struct{ host string }
+
+func (h toHost) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.URL.Scheme, r.URL.Host, r.Host = "http", h.host, h.host
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // Normalization of a plain progress log before comparing layerlab's with BuildKit's:
