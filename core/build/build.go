@@ -79,6 +79,7 @@ func Build(ctx context.Context, s store.Store, o Options) (res *Result, err erro
 		return nil, err
 	}
 	b := &builder{s: s, o: o, df: df, lex: df.Lex()}
+	defer b.sums.save(ctx, b)
 	if v, ok := o.BuildArgs["SOURCE_DATE_EPOCH"]; ok && v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -101,6 +102,8 @@ type builder struct {
 	// desc, when set, describes the next step's cache record (BuildKit's "mount / from
 	// exec /bin/sh -c ..." for a RUN); runStep consumes it.
 	desc string
+	// sums is the context checksum cache (sumcache.go)
+	sums sumCache
 }
 
 // stageState is dispatchState's counterpart: the image being made and its filesystem.

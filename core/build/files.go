@@ -440,7 +440,7 @@ func (b *builder) copyFiles(ctx context.Context, st *stageState, c copySpec) err
 			if err != nil {
 				return err
 			}
-			sum, err := checksum(src.fsys, []string{m}, sel)
+			sum, err := b.checksum(ctx, src.fsys, []string{m}, sel)
 			if err != nil {
 				return err
 			}
@@ -507,7 +507,7 @@ func (b *builder) copyFiles(ctx context.Context, st *stageState, c copySpec) err
 
 // checksum is the content key of COPY sources: names, types, modes, sizes, link targets and
 // contents, never mtimes (BuildKit's content checksum).
-func checksum(ctx fs.FS, matches []string, sel map[string]bool) (string, error) {
+func (b *builder) checksum(cctx context.Context, ctx fs.FS, matches []string, sel map[string]bool) (string, error) {
 	h := sha256.New()
 	for _, m := range matches {
 		root := m
@@ -540,11 +540,10 @@ func checksum(ctx fs.FS, matches []string, sel map[string]bool) (string, error) 
 				fmt.Fprintf(h, "%s\x00", target)
 			}
 			if info.Mode().IsRegular() {
-				data, err := fs.ReadFile(ctx, p)
+				sum, err := b.contentSum(cctx, ctx, p, info)
 				if err != nil {
 					return err
 				}
-				sum := sha256.Sum256(data)
 				h.Write(sum[:])
 			}
 			return nil

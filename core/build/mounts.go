@@ -243,7 +243,7 @@ func (b *builder) planMount(ctx context.Context, st *stageState, m *instructions
 			if err != nil {
 				return nil, "", err
 			}
-			sum, err := checksum(src.fsys, []string{fsys.Clean(srcPath)}, nil)
+			sum, err := b.checksum(ctx, src.fsys, []string{fsys.Clean(srcPath)}, nil)
 			if err != nil {
 				return nil, "", err
 			}
@@ -266,7 +266,7 @@ func (b *builder) planMount(ctx context.Context, st *stageState, m *instructions
 			// BuildKit says "checksum of ref <snapshot id>": layerlab has no such ids.
 			return nil, "", &sourceMissing{fmt.Errorf("failed to calculate checksum: %q: not found", srcPath)}
 		}
-		sum, err := checksum(src.fsys, []string{rel}, nil)
+		sum, err := b.checksum(ctx, src.fsys, []string{rel}, nil)
 		if err != nil {
 			return nil, "", err
 		}
