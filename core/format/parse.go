@@ -741,13 +741,9 @@ func (p *parser) pipeline(context string, pos int) *pipeNode {
 		if ok {
 			pipe.decl = decl
 			for _, d := range decl {
-				if pipe.isAssign {
-					if !p.known(d.idents[0]) {
-						p.errorf(d.pos, "undefined variable %q", d.idents[0])
-					}
-				} else {
-					p.vars[len(p.vars)-1] = append(p.vars[len(p.vars)-1], d.idents[0])
-				}
+				// as in text/template, an assignment also makes the name known to the
+				// parser; assigning to an undeclared variable fails when run
+				p.vars[len(p.vars)-1] = append(p.vars[len(p.vars)-1], d.idents[0])
 			}
 		} else {
 			p.i = save
