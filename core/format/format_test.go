@@ -235,7 +235,7 @@ var corpus = []string{
 // engines.
 func TestGenerated(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
-	for i := 0; i < 10000; i++ {
+	for i := 0; i < 5000; i++ {
 		compare(t, gen(r, 2))
 	}
 }
