@@ -13,5 +13,6 @@
 // It must not use reflect.Value.Method, MethodByName or reflect.Type.Method(ByName) (a test
 // checks the linked wasm stays free of them), and it owns no docker formatting policy: the
 // table layout and docker's functions live in core/cli. Not supported: define, template,
-// block, and the functions html, js, urlquery and call (parsing says so).
+// block, complex number constants, and the functions html, js, urlquery and call
+// (parsing says so).
 package format

@@ -902,6 +902,9 @@ func (p *parser) number(t token) node {
 		n.i, n.u, n.f = int64(r), uint64(r), float64(r)
 		return n
 	}
+	if strings.HasSuffix(t.text, "i") {
+		p.errorf(t.pos, "complex number %s is not supported by layerlab's templates", t.text)
+	}
 	if u, err := strconv.ParseUint(t.text, 0, 64); err == nil {
 		n.isUint, n.u = true, u
 	}
