@@ -108,8 +108,9 @@ func (p *parser) split() {
 			p.items = append(p.items, item{text: lit, pos: off})
 		}
 		// a comment: {{/* ... */}} with optional trim markers
+		// (right after "{{", or after "{{-" and its one space)
 		c := inner
-		for c < len(text) && isSpace(text[c]) && inner != start+2 {
+		if inner != start+2 {
 			c++
 		}
 		if strings.HasPrefix(text[c:], "/*") {
