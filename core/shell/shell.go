@@ -56,6 +56,9 @@ type Config struct {
 	NotFound func(e *Env, name string) int
 	// Keep reports names rm and mv refuse to touch (the terminal's /workspace).
 	Keep func(name string) bool
+	// Call, when set, sees every command line before it runs and may rewrite it
+	// (interp.CallHandler).
+	Call func(ctx context.Context, args []string) ([]string, error)
 }
 
 // Shell runs scripts and commands over an FS.
@@ -156,7 +159,12 @@ func (s *Shell) status(ctx context.Context, err error) (int, error) {
 }
 
 func (s *Shell) runner() (*interp.Runner, error) {
+	call := s.cfg.Call
+	if call == nil {
+		call = func(ctx context.Context, args []string) ([]string, error) { return args, nil }
+	}
 	return interp.New(
+		interp.CallHandler(call),
 		interp.Env(expand.ListEnviron(s.cfg.Env...)),
 		// interp.Dir would stat the host's filesystem; ours is s.fs.
 		func(r *interp.Runner) error { r.Dir = s.cfg.Dir; return nil },
