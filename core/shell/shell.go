@@ -294,7 +294,7 @@ func (s *Shell) dispatch(ctx context.Context, e *Env, args []string) int {
 		return fn(ctx, e, args)
 	}
 	if s.cfg.Flavour == Coreutils {
-		if fn, ok := applets[name]; ok {
+		if fn, ok := applets[name]; ok && !imageOnly[name] {
 			return fn(ctx, e, args)
 		}
 		return s.notFound(e, name)
@@ -398,11 +398,13 @@ func Names() string {
 	return strings.Join(n, " ")
 }
 
-// Commands lists the applets' names, sorted.
+// Commands lists the applets the terminal runs, sorted.
 func Commands() []string {
 	var n []string
 	for k := range applets {
-		n = append(n, k)
+		if !imageOnly[k] {
+			n = append(n, k)
+		}
 	}
 	sort.Strings(n)
 	return n
