@@ -283,8 +283,19 @@ func names(ctx context.Context, e *Env) (string, string) {
 }
 
 func id(ctx context.Context, e *Env, args []string) int {
-	o, _, _ := getopt(e, args, "ugnGr", nil)
+	o, ops, _ := getopt(e, args, "ugnGr", nil)
 	w := e.Stdout
+	if len(ops) > 0 {
+		// id USER: that user's ids, as the account files give them.
+		f := findEntry(ctx, e.FS, "/etc/passwd", func(f []string) bool { return f[0] == ops[0] })
+		if len(f) < 4 {
+			return e.Errorf("id: unknown user %s", ops[0])
+		}
+		c := *e
+		c.UID, _ = strconv.Atoi(f[2])
+		c.GID, _ = strconv.Atoi(f[3])
+		e = &c
+	}
 	user, group := names(ctx, e)
 	switch {
 	case o.has("u") && o.has("n"):

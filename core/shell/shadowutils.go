@@ -231,4 +231,3 @@ func useradd(ctx context.Context, e *Env, args []string) int {
 	}
 	return 0
 }
-
