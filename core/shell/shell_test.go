@@ -133,7 +133,7 @@ func TestAccounts(t *testing.T) {
 			files: map[string]string{"/etc/group": "root:x:0:\nnogroup:x:65534:\nwww:x:2000:\n"}},
 		{name: "addgroup user group", script: "adduser -D u && addgroup -S g && addgroup u g && addgroup u g && grep '^g:' /etc/group", out: "g:x:100:u\n"},
 		{name: "deluser", script: "adduser -D u && addgroup -S g && addgroup u g && deluser u && cat /etc/passwd /etc/group",
-			out: "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\nroot:x:0:\nnogroup:x:65534:\ng:x:100:\n",
+			out:   "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\nroot:x:0:\nnogroup:x:65534:\ng:x:100:\n",
 			files: map[string]string{"/etc/shadow": "root:*:19000:0:::::\nnobody:!::0:::::\n"}, nodes: map[string]node{"/home/u": {0o2755, 1000, 1000, tar.TypeDir}}},
 		{name: "deluser --remove-home", script: "adduser -D u && deluser --remove-home u", nodes: map[string]node{"/home/u": {}}},
 		{name: "deluser unknown", script: "deluser nope", out: "deluser: unknown user nope\n", code: 1},
