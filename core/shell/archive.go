@@ -105,6 +105,7 @@ func tarApplet(ctx context.Context, e *Env, args []string) int {
 
 type tarRun struct {
 	e        *Env
+	links    map[uint64]string // inode -> the name it was first stored under
 	o        opts
 	dir      string
 	strip    int
@@ -198,6 +199,19 @@ func (t *tarRun) add(ctx context.Context, buf *bytes.Buffer, p, name string, fi 
 	}
 	var data []byte
 	link := ""
+	if fi.Inode != 0 && !fi.IsDir() {
+		if first, ok := t.links[fi.Inode]; ok {
+			if t.o.has("v") {
+				fmt.Fprintln(t.e.Stdout, name)
+			}
+			buf.Write(busyboxHeader(ctx, t.e, name, fi, first, true))
+			return nil
+		}
+		if t.links == nil {
+			t.links = map[uint64]string{}
+		}
+		t.links[fi.Inode] = name
+	}
 	switch {
 	case fi.IsLink():
 		l, err := t.e.FS.Readlink(ctx, p)
@@ -223,7 +237,7 @@ func (t *tarRun) add(ctx context.Context, buf *bytes.Buffer, p, name string, fi 
 		}
 		fmt.Fprintln(w, hname)
 	}
-	buf.Write(busyboxHeader(ctx, t.e, name, fi, link))
+	buf.Write(busyboxHeader(ctx, t.e, name, fi, link, false))
 	if fi.IsRegular() {
 		buf.Write(data)
 		if pad := (-len(data)) & 511; pad > 0 {
@@ -236,7 +250,8 @@ func (t *tarRun) add(ctx context.Context, buf *bytes.Buffer, p, name string, fi 
 			return err
 		}
 		for _, c := range list {
-			if err := t.add(ctx, buf, path.Join(p, c.Name), path.Join(name, c.Name), c); err != nil {
+			// Names are joined as written: "tar cf x ." stores "./a", as busybox does.
+			if err := t.add(ctx, buf, path.Join(p, c.Name), strings.TrimSuffix(name, "/")+"/"+c.Name, c); err != nil {
 				return err
 			}
 		}
@@ -245,7 +260,7 @@ func (t *tarRun) add(ctx context.Context, buf *bytes.Buffer, p, name string, fi 
 }
 
 // busyboxHeader is one 512-byte header as busybox's writeTarHeader fills it.
-func busyboxHeader(ctx context.Context, e *Env, name string, fi FileInfo, link string) []byte {
+func busyboxHeader(ctx context.Context, e *Env, name string, fi FileInfo, link string, hard bool) []byte {
 	h := make([]byte, 512)
 	octal := func(off, size int, v int64) {
 		s := fmt.Sprintf("%0*o", size, v)
@@ -275,6 +290,9 @@ func busyboxHeader(ctx context.Context, e *Env, name string, fi FileInfo, link s
 	copy(h[265:296], user)
 	copy(h[297:328], group)
 	switch {
+	case hard:
+		h[156] = tar.TypeLink
+		copy(h[157:257], link)
 	case fi.IsLink():
 		h[156] = tar.TypeSymlink
 		copy(h[157:257], link)
@@ -454,7 +472,7 @@ func linkSuffix(h *tar.Header) string {
 	case tar.TypeSymlink:
 		return " -> " + h.Linkname
 	case tar.TypeLink:
-		return " link to " + h.Linkname
+		return " -> " + h.Linkname
 	}
 	return ""
 }

@@ -15,6 +15,9 @@ type FileInfo struct {
 	Size     int64
 	ModTime  time.Time
 	UID, GID int
+	// Inode is shared by the names of a hard-linked file (tar stores the second name as a
+	// link); 0 when the file has one name or the FS does not know.
+	Inode uint64
 }
 
 // IsDir reports whether fi describes a directory.

@@ -88,7 +88,7 @@ func nodeInfo(p string, n *fsys.Node) FileInfo {
 		size = int64(len(n.Link))
 	}
 	name := path.Base("/" + p)
-	return FileInfo{Name: name, Mode: mode, Size: size, ModTime: n.ModTime, UID: n.UID, GID: n.GID}
+	return FileInfo{Name: name, Mode: mode, Size: size, ModTime: n.ModTime, UID: n.UID, GID: n.GID, Inode: n.Inode}
 }
 
 // tarMode is a FileMode's permission bits as a tar header (and fsys.Node) holds them.

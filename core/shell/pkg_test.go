@@ -18,13 +18,13 @@ func TestPackageManagers(t *testing.T) {
 		return "#!/bin/sh\n# layerlab: a placeholder for " + file + " from the package " + pkg + " (simulated by `" + cmd + "`)\necho 'layerlab: " + file + " is a placeholder: packages are simulated in the playground' >&2\nexit 1\n"
 	}
 	tests := []struct {
-		name  string
-		extra map[string]string
-		dir   string
+		name        string
+		extra       map[string]string
+		dir         string
 		script, out string
-		code  int
-		files map[string]string
-		modes map[string]int64
+		code        int
+		files       map[string]string
+		modes       map[string]int64
 	}{
 		{name: "apk add --no-cache", extra: alpine(), script: "apk add --no-cache tini",
 			out:   "simulated: apk add tini — files are placeholders\n",
