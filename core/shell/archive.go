@@ -26,35 +26,10 @@ func tarApplet(ctx context.Context, e *Env, args []string) int {
 	if len(args) > 1 && args[1] != "" && args[1][0] != '-' {
 		args = append([]string{args[0], "-" + args[1]}, args[2:]...)
 	}
-	// Options may follow the operands (tar cf out.tar dir -C /x): busybox's getopt permutes.
-	var optArgs, files []string
-	longs := map[string]byte{"directory=": 'C', "file=": 'f', "gzip": 'z', "gunzip": 'z', "extract": 'x', "create": 'c',
-		"list": 't', "verbose": 'v', "to-stdout": 'O', "exclude=": 'X', "strip-components=": 'S', "no-same-owner": 'o',
-		"touch": 'm', "keep-old-files": 'k', "overwrite": 'W', "numeric-owner": 'n', "no-same-permissions": 'p'}
-	for i := 1; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			files = append(files, args[i+1:]...)
-			i = len(args)
-		case strings.HasPrefix(a, "--"):
-			optArgs = append(optArgs, a)
-			if k, _, hasVal := strings.Cut(a[2:], "="); !hasVal && longs[k+"="] != 0 && i+1 < len(args) {
-				i++
-				optArgs = append(optArgs, args[i])
-			}
-		case len(a) > 1 && a[0] == '-':
-			optArgs = append(optArgs, a)
-			// A value letter last in the group takes the next word.
-			if c := a[len(a)-1]; strings.IndexByte("fCTX", c) >= 0 && i+1 < len(args) {
-				i++
-				optArgs = append(optArgs, args[i])
-			}
-		default:
-			files = append(files, a)
-		}
-	}
-	o, _, _ := getopt(e, append([]string{"tar"}, optArgs...), "cxtf:C:zvOmokhjJZaT:X:", longs)
+	o, files, _ := getoptAnywhere(e, args, "cxtf:C:zvOmokhjJZaT:X:", map[string]byte{"directory=": 'C', "file=": 'f',
+		"gzip": 'z', "gunzip": 'z', "extract": 'x', "create": 'c', "list": 't', "verbose": 'v', "to-stdout": 'O',
+		"exclude=": 'X', "strip-components=": 'S', "no-same-owner": 'o', "touch": 'm', "keep-old-files": 'k',
+		"overwrite": 'W', "numeric-owner": 'n', "no-same-permissions": 'p'})
 	modes := 0
 	for _, c := range "cxt" {
 		if o.has(string(c)) {

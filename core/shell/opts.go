@@ -36,6 +36,17 @@ func (o opts) val(c byte) string {
 // false); busybox applets ignore options layerlab does not emulate, so that a build does
 // not fail on a flag that would not change its files.
 func getopt(e *Env, args []string, spec string, longs map[string]byte) (o opts, operands []string, ok bool) {
+	return parseOpts(e, args, spec, longs, false)
+}
+
+// getoptAnywhere is getopt for commands that take options after operands too (tar's
+// "tar cf out.tar dir -C /x", package managers' "apt-get install -y curl"), as GNU getopt
+// permutes them.
+func getoptAnywhere(e *Env, args []string, spec string, longs map[string]byte) (o opts, operands []string, ok bool) {
+	return parseOpts(e, args, spec, longs, true)
+}
+
+func parseOpts(e *Env, args []string, spec string, longs map[string]byte, anywhere bool) (o opts, operands []string, ok bool) {
 	o = opts{}
 	name := args[0]
 	args = args[1:]
@@ -47,6 +58,10 @@ func getopt(e *Env, args []string, spec string, longs map[string]byte) (o opts, 
 			break
 		}
 		if len(a) < 2 || a[0] != '-' {
+			if anywhere {
+				operands = append(operands, a)
+				continue
+			}
 			break
 		}
 		if strings.HasPrefix(a, "--") {
@@ -92,5 +107,5 @@ func getopt(e *Env, args []string, spec string, longs map[string]byte) (o opts, 
 			o[c] = append(o[c], "")
 		}
 	}
-	return o, args[i:], true
+	return o, append(operands, args[i:]...), true
 }

@@ -86,35 +86,10 @@ func install(ctx context.Context, e *Env, manager, cmd string, pkgs []string) in
 	return 0
 }
 
-// words splits a package manager's arguments into the subcommand, its operands and its
-// options (anywhere on the line, as these tools accept them). valued lists options that
-// take the next word.
-func words(args []string, valued ...string) (sub string, ops []string, flags map[string]string) {
-	flags = map[string]string{}
-	for i := 1; i < len(args); i++ {
-		a := args[i]
-		if strings.HasPrefix(a, "-") {
-			k, v, _ := strings.Cut(a, "=")
-			for _, w := range valued {
-				if k == w && !strings.Contains(a, "=") && i+1 < len(args) {
-					i++
-					v = args[i]
-				}
-			}
-			flags[k] = v
-			continue
-		}
-		if sub == "" {
-			sub = a
-			continue
-		}
-		ops = append(ops, a)
-	}
-	return sub, ops, flags
-}
-
 func apk(ctx context.Context, e *Env, args []string) int {
-	sub, ops, _ := words(args, "-t", "--virtual", "-X", "--repository", "-p", "--root")
+	_, ops, _ := getoptAnywhere(e, args, "t:X:p:Uqv", map[string]byte{"virtual=": 't', "repository=": 'X', "root=": 'p',
+		"no-cache": 'N', "update": 'U', "quiet": 'q', "no-progress": 'P'})
+	sub, ops := subcommand(ops)
 	switch sub {
 	case "add":
 		if len(ops) == 0 {
@@ -151,7 +126,9 @@ func remove(ctx context.Context, e *Env, manager string, pkgs []string) int {
 
 func aptGet(ctx context.Context, e *Env, args []string) int {
 	name := args[0]
-	sub, ops, flags := words(args, "-o", "-t", "-c")
+	o, ops, _ := getoptAnywhere(e, args, "yqo:t:c:fm", map[string]byte{"yes": 'y', "assume-yes": 'y',
+		"no-install-recommends": 'R', "no-install-suggests": 'S', "quiet": 'q', "fix-missing": 'm', "target-release=": 't'})
+	sub, ops := subcommand(ops)
 	switch sub {
 	case "update":
 		simulated(e, name+" update", "package lists are placeholders")
@@ -161,7 +138,7 @@ func aptGet(ctx context.Context, e *Env, args []string) int {
 			simulated(e, name+" install", "nothing to install")
 			return 0
 		}
-		if !assumeYes(flags, "--yes", "--assume-yes") && flags["-q"] != "2" {
+		if !o.has("y") && len(o['q']) < 2 && o.val('q') != "2" {
 			// apt-get asks before installing; a build has no one to answer.
 			fmt.Fprintln(e.Stdout, "Do you want to continue? [Y/n] Abort.")
 			return 1
@@ -178,22 +155,12 @@ func aptGet(ctx context.Context, e *Env, args []string) int {
 	return e.Errorf("E: Invalid operation %s", sub)
 }
 
-// assumeYes reports whether -y (alone or in a group of letters, -qqy) or one of longs was given.
-func assumeYes(flags map[string]string, longs ...string) bool {
-	for k := range flags {
-		if !strings.HasPrefix(k, "--") && strings.Contains(k, "y") {
-			return true
-		}
-		if k == "-qq" {
-			return true
-		}
+// subcommand splits a package manager's operands into its subcommand and the rest.
+func subcommand(ops []string) (string, []string) {
+	if len(ops) == 0 {
+		return "", nil
 	}
-	for _, l := range longs {
-		if _, ok := flags[l]; ok {
-			return true
-		}
-	}
-	return false
+	return ops[0], ops[1:]
 }
 
 // placeholderList stands for what apt-get update downloads into /var/lib/apt/lists.
@@ -210,10 +177,11 @@ func placeholderList(ctx context.Context, e *Env) int {
 
 func yum(ctx context.Context, e *Env, args []string) int {
 	name := args[0]
-	sub, ops, flags := words(args)
+	o, ops, _ := getoptAnywhere(e, args, "yqc:", map[string]byte{"assumeyes": 'y', "quiet": 'q'})
+	sub, ops := subcommand(ops)
 	switch sub {
 	case "install":
-		if !assumeYes(flags, "--assumeyes") {
+		if !o.has("y") {
 			fmt.Fprintln(e.Stdout, "Is this ok [y/N]: Operation aborted.")
 			return 1
 		}
@@ -232,17 +200,16 @@ func yum(ctx context.Context, e *Env, args []string) int {
 // npm install / ci put each dependency of package.json (or those named) under
 // node_modules as a placeholder package.
 func npm(ctx context.Context, e *Env, args []string) int {
-	sub, ops, flags := words(args, "--prefix")
+	o, ops, _ := getoptAnywhere(e, args, "gDSPf", map[string]byte{"global": 'g', "force": 'f', "production": 'P',
+		"omit=": 'O', "prefix=": 'p', "save": 'S', "save-dev": 'D', "no-audit": 'A', "no-fund": 'F', "silent": 's', "quiet": 'q'})
+	sub, ops := subcommand(ops)
 	switch sub {
 	case "install", "i", "ci", "add":
-		_, global := flags["-g"]
-		if _, ok := flags["--global"]; ok {
-			global = true
-		}
+		global := o.has("g")
 		deps := ops
 		if len(ops) == 0 {
 			var err error
-			if deps, err = packageDeps(ctx, e, sub == "ci", flags); err != nil {
+			if deps, err = packageDeps(ctx, e, sub == "ci", o.has("P") || o.val('O') == "dev"); err != nil {
 				return e.Errorf("%v", err)
 			}
 		}
@@ -275,7 +242,7 @@ func npm(ctx context.Context, e *Env, args []string) int {
 		return 0
 	case "cache":
 		if len(ops) > 0 && ops[0] == "clean" {
-			if _, ok := flags["--force"]; !ok {
+			if !o.has("f") {
 				fmt.Fprintln(e.Stderr, "npm ERR! As of npm@5, the npm cache self-heals from corruption issues")
 				fmt.Fprintln(e.Stderr, "npm ERR! by treating integrity mismatches as cache misses.  As a result,")
 				fmt.Fprintln(e.Stderr, "npm ERR! data extracted from the cache is guaranteed to be valid.  If you")
@@ -295,7 +262,7 @@ func npm(ctx context.Context, e *Env, args []string) int {
 	return e.Errorf("layerlab: npm %s runs node, which the playground cannot run (npm install, ci and cache clean are simulated)", sub)
 }
 
-func packageDeps(ctx context.Context, e *Env, ci bool, flags map[string]string) ([]string, error) {
+func packageDeps(ctx context.Context, e *Env, ci, prod bool) ([]string, error) {
 	if ci {
 		if _, err := e.FS.Stat(ctx, e.Abs("package-lock.json")); err != nil {
 			if _, err := e.FS.Stat(ctx, e.Abs("npm-shrinkwrap.json")); err != nil {
@@ -318,10 +285,6 @@ func packageDeps(ctx context.Context, e *Env, ci bool, flags map[string]string) 
 	for d := range pkg.Dependencies {
 		deps = append(deps, d)
 	}
-	_, prod := flags["--production"]
-	if v, ok := flags["--omit"]; ok && v == "dev" {
-		prod = true
-	}
 	if !prod {
 		for d := range pkg.DevDependencies {
 			deps = append(deps, d)
@@ -334,21 +297,21 @@ func packageDeps(ctx context.Context, e *Env, ci bool, flags map[string]string) 
 // pip install puts each requirement (named, or read from -r FILE) in site-packages as a
 // placeholder module.
 func pip(ctx context.Context, e *Env, args []string) int {
-	sub, ops, flags := words(args, "-r", "--requirement", "-i", "--index-url", "-c", "--target", "-t")
+	o, ops, _ := getoptAnywhere(e, args, "r:i:c:t:Uqe:", map[string]byte{"requirement=": 'r', "index-url=": 'i',
+		"constraint=": 'c', "target=": 't', "upgrade": 'U', "no-cache-dir": 'N', "quiet": 'q', "user": 'u', "editable=": 'e'})
+	sub, ops := subcommand(ops)
 	switch sub {
 	case "install":
 		reqs := ops
-		for _, k := range []string{"-r", "--requirement"} {
-			if f, ok := flags[k]; ok {
-				data, err := readFile(ctx, e.FS, e.Abs(f))
-				if err != nil {
-					return e.Errorf("ERROR: Could not open requirements file: [Errno 2] No such file or directory: '%s'", f)
-				}
-				for _, l := range strings.Split(string(data), "\n") {
-					l = strings.TrimSpace(strings.SplitN(l, "#", 2)[0])
-					if l != "" && !strings.HasPrefix(l, "-") {
-						reqs = append(reqs, l)
-					}
+		for _, f := range o['r'] {
+			data, err := readFile(ctx, e.FS, e.Abs(f))
+			if err != nil {
+				return e.Errorf("ERROR: Could not open requirements file: [Errno 2] No such file or directory: '%s'", f)
+			}
+			for _, l := range strings.Split(string(data), "\n") {
+				l = strings.TrimSpace(strings.SplitN(l, "#", 2)[0])
+				if l != "" && !strings.HasPrefix(l, "-") {
+					reqs = append(reqs, l)
 				}
 			}
 		}

@@ -93,13 +93,19 @@ func New(fsys FS, cfg Config) *Shell {
 // TooBig reports whether the run stopped because it wrote more than Config.MaxWrite.
 func (s *Shell) TooBig() bool { return s.tooBig.Load() }
 
+// SyntaxError is a script the parser refused (the caller words it as its shell would).
+type SyntaxError struct{ Err error }
+
+func (e *SyntaxError) Error() string { return e.Err.Error() }
+func (e *SyntaxError) Unwrap() error { return e.Err }
+
 // Run parses and runs script, returning its exit status and the directory it ended in. A
-// syntax error is returned as an error wrapping *syntax.ParseError (the caller words it);
-// an exit status is not an error. A context error (cancelled, timed out) or ErrTooBig is.
+// script that does not parse returns a *SyntaxError; an exit status is not an error; a
+// context error (cancelled, timed out) or ErrTooBig is.
 func (s *Shell) Run(ctx context.Context, script string, variant syntax.LangVariant) (int, string, error) {
 	prog, err := syntax.NewParser(syntax.Variant(variant)).Parse(strings.NewReader(script), "")
 	if err != nil {
-		return 2, s.cfg.Dir, err
+		return 2, s.cfg.Dir, &SyntaxError{err}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -118,8 +124,8 @@ func (s *Shell) Run(ctx context.Context, script string, variant syntax.LangVaria
 func (s *Shell) Exec(ctx context.Context, argv []string) (int, error) {
 	if len(argv) >= 3 && (argv[0] == "/bin/sh" || argv[0] == "/bin/ash" || argv[0] == "sh") && argv[1] == "-c" {
 		code, _, err := s.Run(ctx, argv[2], syntax.LangPOSIX)
-		var pe syntax.ParseError
-		if errors.As(err, &pe) {
+		var se *SyntaxError
+		if errors.As(err, &se) {
 			fmt.Fprintf(s.cfg.Stderr, "/bin/sh: syntax error: %v\n", err)
 			return 2, nil
 		}

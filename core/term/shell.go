@@ -112,9 +112,9 @@ func (s *Shell) Run(ctx context.Context, dir, script string, stdio IO) (int, str
 		},
 	})
 	code, end, err := sh.Run(ctx, script, syntax.LangBash)
-	var pe syntax.ParseError
+	var se *shell.SyntaxError
 	switch {
-	case errors.As(err, &pe):
+	case errors.As(err, &se):
 		fmt.Fprintf(stderr, "layerlab: %v\n", err)
 		return 2, dir
 	case ctx.Err() != nil:
