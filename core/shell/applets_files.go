@@ -75,6 +75,9 @@ func mkdir(ctx context.Context, e *Env, args []string) int {
 	return code
 }
 
+// specialPerm are the mode bits chmod sets: permissions, setuid, setgid, sticky.
+const specialPerm = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
+
 // fileMode turns tar-style permission bits (with setuid/setgid/sticky) into a FileMode.
 func fileMode(b int64) fs.FileMode {
 	m := fs.FileMode(b & 0o777)
@@ -199,25 +202,26 @@ func removeAll(ctx context.Context, fsys FS, p string, fi FileInfo) error {
 }
 
 func rmdir(ctx context.Context, e *Env, args []string) int {
-	o, ops, _ := getopt(e, args, "p", nil)
+	o, ops, _ := getopt(e, args, "p", map[string]byte{"parents": 'p'})
 	code := 0
 	for _, name := range ops {
-		for p := e.Abs(name); ; p = path.Dir(p) {
-			fi, err := e.FS.Lstat(ctx, p)
+		// With -p, busybox goes on with dirname of what it removed, until ".": an absolute
+		// path ends trying (and failing) to remove "/".
+		for p := name; ; p = path.Dir(p) {
+			fi, err := e.FS.Lstat(ctx, e.Abs(p))
 			if err == nil && !fi.IsDir() {
 				err = ErrNotDir
 			}
 			if err == nil {
-				err = e.FS.Remove(ctx, p)
+				err = e.FS.Remove(ctx, e.Abs(p))
 			}
 			if err != nil {
-				code = e.Errorf("rmdir: '%s': %s", name, reason(err))
+				code = e.Errorf(e.pick("rmdir: '%s': %s", "rmdir: failed to remove '%s': %s"), p, reason(err))
 				break
 			}
-			if !o.has("p") || path.Dir(p) == p || !strings.Contains(strings.Trim(name, "/"), "/") {
+			if !o.has("p") || path.Dir(p) == "." {
 				break
 			}
-			name = path.Dir(name)
 		}
 	}
 	return code
@@ -560,7 +564,8 @@ func copyTree(ctx context.Context, e *Env, from, to string, fi FileInfo, preserv
 	switch {
 	case fi.IsDir():
 		if old, err := e.FS.Stat(ctx, to); err != nil || !old.IsDir() {
-			if err := e.FS.Mkdir(ctx, to, fi.Mode.Perm()|0o700); err != nil {
+			// mkdir keeps the sticky bit of the mode busybox passes (the source's, less the umask).
+			if err := e.FS.Mkdir(ctx, to, fi.Mode&(fs.ModePerm|fs.ModeSticky)|0o700); err != nil {
 				return fmt.Errorf("%s create directory '%s': %s", e.pick("can't", "cannot"), to, reason(err))
 			}
 		}
@@ -591,12 +596,12 @@ func copyTree(ctx context.Context, e *Env, from, to string, fi FileInfo, preserv
 		if err != nil {
 			return fmt.Errorf("%s open '%s': %s", e.pick("can't", "cannot"), from, reason(err))
 		}
-		if err := writeFile(ctx, e.FS, to, data, fi.Mode.Perm()); err != nil {
+		if err := writeFile(ctx, e.FS, to, data, fi.Mode&specialPerm); err != nil {
 			return fmt.Errorf("%s create '%s': %s", e.pick("can't", "cannot"), to, reason(err))
 		}
 	}
 	if preserve {
-		e.FS.Chmod(ctx, to, fi.Mode&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))
+		e.FS.Chmod(ctx, to, fi.Mode&specialPerm)
 		e.FS.Lchown(ctx, to, fi.UID, fi.GID)
 		e.FS.Chtimes(ctx, to, fi.ModTime)
 	}

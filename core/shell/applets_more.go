@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"path"
 	"regexp"
 	"strconv"
@@ -364,7 +363,7 @@ func sedInPlace(ctx context.Context, e *Env, p string, cmds []sedCmd, quiet bool
 	if err := writeFile(ctx, e.FS, tmp, runSed(cmds, data, quiet), 0o600); err != nil {
 		return err
 	}
-	e.FS.Chmod(ctx, tmp, fi.Mode&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))
+	e.FS.Chmod(ctx, tmp, fi.Mode&specialPerm)
 	e.FS.Lchown(ctx, tmp, fi.UID, fi.GID)
 	return e.FS.Rename(ctx, tmp, p)
 }

@@ -13,6 +13,7 @@ var (
 	ErrNotEmpty = errors.New("directory not empty")
 	ErrInvalid  = errors.New("invalid argument")
 	ErrLoop     = errors.New("too many levels of symbolic links")
+	ErrBusy     = errors.New("device or resource busy")
 	// ErrTooBig is what writes fail with once a run has written its budget (Config.MaxWrite).
 	ErrTooBig = errors.New("the run wrote more than its size budget")
 )
@@ -34,6 +35,8 @@ func reason(err error) string {
 		return "Directory not empty"
 	case errors.Is(err, ErrInvalid), errors.Is(err, fs.ErrInvalid):
 		return "Invalid argument"
+	case errors.Is(err, ErrBusy):
+		return "Device or resource busy"
 	case errors.Is(err, ErrLoop):
 		return "Symbolic link loop"
 	case errors.Is(err, ErrTooBig):

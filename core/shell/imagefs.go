@@ -248,7 +248,7 @@ func (x *imageFS) Remove(ctx context.Context, name string) error {
 		return err
 	}
 	if p == "" {
-		return pathErr("remove", name, fs.ErrPermission)
+		return pathErr("remove", name, ErrBusy)
 	}
 	if n.IsDir() && len(x.f.Children(p)) > 0 {
 		return pathErr("remove", name, ErrNotEmpty)
