@@ -110,4 +110,3 @@ RUN adduser -D root 2>/dev/null; echo "in use $?" > /err.txt; addgroup -g 100 x 
 	}
 	compareImages(t, s, res, ref.Image)
 }
-
