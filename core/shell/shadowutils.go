@@ -44,6 +44,28 @@ func freeID(used func(int) bool, system bool, inUse []int) int {
 	return -1
 }
 
+// subIDCount is how many subordinate ids a new user gets (SUB_UID_COUNT).
+const subIDCount = 65536
+
+// nextSubID is the first id after the ranges file already hands out, from 100000
+// (SUB_UID_MIN).
+func nextSubID(a accounts, file string) int {
+	next := 100000
+	ls, _ := a.lines(file)
+	for _, l := range ls {
+		f := strings.Split(l, ":")
+		if len(f) < 3 {
+			continue
+		}
+		start, err1 := strconv.Atoi(f[1])
+		count, err2 := strconv.Atoi(f[2])
+		if err1 == nil && err2 == nil && start+count > next {
+			next = start + count
+		}
+	}
+	return next
+}
+
 func (a accounts) ids(file string) []int {
 	ls, _ := a.lines(file)
 	var out []int
@@ -208,6 +230,14 @@ func useradd(ctx context.Context, e *Env, args []string) int {
 	}
 	for _, g := range extra {
 		addMember(a, name, g)
+	}
+	if !system {
+		// Subordinate ids for rootless containers, where the image keeps the files.
+		for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
+			if _, err := e.FS.Stat(ctx, f); err == nil {
+				a.update(f, nil, fmt.Sprintf("%s:%d:%d", name, nextSubID(a, f), subIDCount))
+			}
+		}
 	}
 	if o.has("m") && !o.has("M") {
 		p := e.Abs(home)

@@ -177,6 +177,7 @@ func TestShadowUtils(t *testing.T) {
 		"/etc/shadow":  "root:*:19000:0:99999:7:::\n",
 		"/etc/gshadow": "root:*::\n",
 		"/etc/skel/":   "", "/etc/skel/.profile": "# profile\n",
+		"/etc/subuid": "", "/etc/subgid": "",
 	}
 	tests := []struct {
 		name, script, out string
@@ -191,11 +192,14 @@ func TestShadowUtils(t *testing.T) {
 				"/etc/passwd":  "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\napp:x:999:999::/home/app:/bin/sh\n",
 				"/etc/shadow":  "root:*:19000:0:99999:7:::\napp:!:20779::::::\n",
 				"/etc/passwd-": "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+				"/etc/subuid":  "",
 			},
 			nodes: map[string]node{"/home/app": {}, "/etc/.pwd.lock": {0o600, 0, 0, tar.TypeReg}}},
+		{name: "useradd twice: the next subordinate range", script: "useradd a && useradd b && cat /etc/subuid",
+			out: "a:100000:65536\nb:165536:65536\n"},
 		{name: "useradd -m -u -s", script: "useradd -m -u 1500 -s /bin/bash dev && tail -1 /etc/group",
 			out:   "dev:x:1500:\n",
-			files: map[string]string{"/home/dev/.profile": "# profile\n"},
+			files: map[string]string{"/home/dev/.profile": "# profile\n", "/etc/subuid": "dev:100000:65536\n", "/etc/subgid": "dev:100000:65536\n"},
 			nodes: map[string]node{"/home/dev": {0o755, 1500, 1500, tar.TypeDir}, "/home/dev/.profile": {0o755, 1500, 1500, tar.TypeReg}}},
 		{name: "useradd exists", script: "useradd root", out: "useradd: user 'root' already exists\n", code: 9},
 		{name: "useradd unknown group", script: "useradd -g nope x", out: "useradd: group 'nope' does not exist\n", code: 6},
