@@ -115,4 +115,3 @@ func describeFile(p string) string {
 	}
 	return fmt.Sprintf("type=%c mode=%o uid=%d gid=%d sha=%x", typ, int64(st.Mode&0o7777), st.Uid, st.Gid, sha256.Sum256(data))
 }
-
