@@ -51,6 +51,10 @@ func TestShadowUtilsAgainstDebian(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	base := fsys.New()
+	if err := base.ApplyLayer(bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
 	watched := []string{"etc/passwd", "etc/passwd-", "etc/group", "etc/group-", "etc/shadow", "etc/shadow-",
 		"etc/gshadow", "etc/gshadow-", "etc/subuid", "etc/subuid-", "etc/subgid", "etc/subgid-", "etc/.pwd.lock"}
 	for _, script := range []string{
@@ -66,10 +70,7 @@ func TestShadowUtilsAgainstDebian(t *testing.T) {
 				t.Fatalf("extracting: %v %s", err, out)
 			}
 			realOut, _ := exec.Command("chroot", dir, "/bin/sh", "-c", script).CombinedOutput()
-			f := fsys.New()
-			if err := f.ApplyLayer(bytes.NewReader(data)); err != nil {
-				t.Fatal(err)
-			}
+			f := base.Clone()
 			out, _ := run(t, f, 0, script)
 			if out != string(realOut) {
 				t.Errorf("output: got %q; want %q", out, realOut)
