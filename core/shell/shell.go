@@ -90,9 +90,6 @@ func New(fsys FS, cfg Config) *Shell {
 	return &Shell{fs: fsys, cfg: cfg}
 }
 
-// TooBig reports whether the run stopped because it wrote more than Config.MaxWrite.
-func (s *Shell) TooBig() bool { return s.tooBig.Load() }
-
 // SyntaxError is a script the parser refused (the caller words it as its shell would).
 type SyntaxError struct{ Err error }
 
@@ -383,12 +380,6 @@ func register(m map[string]Applet) {
 	for k, v := range m {
 		applets[k] = v
 	}
-}
-
-// Lookup returns the applet called name.
-func Lookup(name string) (Applet, bool) {
-	a, ok := applets[name]
-	return a, ok
 }
 
 // Names lists what a RUN can execute beyond the shell's syntax, sorted and space-separated.
