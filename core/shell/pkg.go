@@ -152,7 +152,8 @@ func aptGet(ctx context.Context, e *Env, args []string) int {
 		simulated(e, name+" "+sub, "nothing to do offline")
 		return 0
 	}
-	return e.Errorf("E: Invalid operation %s", sub)
+	e.Errorf("E: Invalid operation %s", sub)
+	return 100
 }
 
 // subcommand splits a package manager's operands into its subcommand and the rest.
@@ -194,7 +195,7 @@ func yum(ctx context.Context, e *Env, args []string) int {
 		simulated(e, name+" "+sub, "nothing to do offline")
 		return 0
 	}
-	return e.Errorf("No such command: %s. Please use %s --help", sub, args[0])
+	return e.Errorf("layerlab: %s %s is not simulated (install, remove, update, clean are)", args[0], sub)
 }
 
 // npm install / ci put each dependency of package.json (or those named) under
@@ -228,29 +229,27 @@ func npm(ctx context.Context, e *Env, args []string) int {
 			name := pkgName(d)
 			meta, _ := json.Marshal(map[string]string{"name": name, "description": "layerlab placeholder: packages are simulated in the playground"})
 			if err := mkdirAll(ctx, e, path.Join(root, name)); err != nil {
-				return e.Errorf("npm ERR! %s", reason(err))
+				return e.Errorf("layerlab: npm: %s", reason(err))
 			}
 			if err := writeFile(ctx, e.FS, path.Join(root, name, "package.json"), append(meta, '\n'), 0o666); err != nil {
-				return e.Errorf("npm ERR! %s", reason(err))
+				return e.Errorf("layerlab: npm: %s", reason(err))
 			}
 			if global {
 				if err := placeholder(ctx, e, "/usr/local/bin/"+name, name, "npm install -g", true); err != nil {
-					return e.Errorf("npm ERR! %s", reason(err))
+					return e.Errorf("layerlab: npm: %s", reason(err))
 				}
 			}
 		}
 		return 0
 	case "cache":
 		if len(ops) > 0 && ops[0] == "clean" {
-			if !o.has("f") {
-				fmt.Fprintln(e.Stderr, "npm ERR! As of npm@5, the npm cache self-heals from corruption issues")
-				fmt.Fprintln(e.Stderr, "npm ERR! by treating integrity mismatches as cache misses.  As a result,")
-				fmt.Fprintln(e.Stderr, "npm ERR! data extracted from the cache is guaranteed to be valid.  If you")
-				fmt.Fprintln(e.Stderr, "npm ERR! want to make sure everything is consistent, use `npm cache verify`")
-				fmt.Fprintln(e.Stderr, "npm ERR! instead.")
-				return 1
+			// npm 5 and later refuse without --force; npm 3 (node:6 images) does not: the
+			// image's npm version is unknown here, so both are accepted.
+			line := "npm cache clean"
+			if o.has("f") {
+				line += " --force"
 			}
-			simulated(e, "npm cache clean --force", "nothing was cached")
+			simulated(e, line, "nothing was cached")
 			return 0
 		}
 		simulated(e, "npm cache "+strings.Join(ops, " "), "nothing was cached")
@@ -266,20 +265,20 @@ func packageDeps(ctx context.Context, e *Env, ci, prod bool) ([]string, error) {
 	if ci {
 		if _, err := e.FS.Stat(ctx, e.Abs("package-lock.json")); err != nil {
 			if _, err := e.FS.Stat(ctx, e.Abs("npm-shrinkwrap.json")); err != nil {
-				return nil, fmt.Errorf("npm ERR! The `npm ci` command can only install with an existing package-lock.json or\nnpm ERR! npm-shrinkwrap.json with lockfileVersion >= 1.")
+				return nil, fmt.Errorf("layerlab: npm ci needs a package-lock.json (or npm-shrinkwrap.json) in %s, as npm does; npm install makes one", e.Dir)
 			}
 		}
 	}
 	data, err := readFile(ctx, e.FS, e.Abs("package.json"))
 	if err != nil {
-		return nil, fmt.Errorf("npm ERR! enoent ENOENT: no such file or directory, open '%s'", e.Abs("package.json"))
+		return nil, fmt.Errorf("layerlab: npm found no package.json in %s", e.Dir)
 	}
 	var pkg struct {
 		Dependencies    map[string]string `json:"dependencies"`
 		DevDependencies map[string]string `json:"devDependencies"`
 	}
 	if err := json.Unmarshal(data, &pkg); err != nil {
-		return nil, fmt.Errorf("npm ERR! JSON.parse Failed to parse json: %v", err)
+		return nil, fmt.Errorf("layerlab: npm could not read package.json: %v", err)
 	}
 	var deps []string
 	for d := range pkg.Dependencies {

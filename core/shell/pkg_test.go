@@ -45,8 +45,10 @@ func TestPackageManagers(t *testing.T) {
 			out:   "simulated: npm install (express nodemon pug) — files are placeholders\nsimulated: npm cache clean --force — nothing was cached\n",
 			files: map[string]string{"/app/node_modules/express/package.json": "{\"description\":\"layerlab placeholder: packages are simulated in the playground\",\"name\":\"express\"}\n"}},
 		{name: "npm ci without a lock file", extra: node, dir: "/app", script: "npm ci",
-			out: "npm ERR! The `npm ci` command can only install with an existing package-lock.json or\nnpm ERR! npm-shrinkwrap.json with lockfileVersion >= 1.\n", code: 1},
-		{name: "npm cache clean without --force", extra: node, script: "npm cache clean 2>&1 | head -1", out: "npm ERR! As of npm@5, the npm cache self-heals from corruption issues\n"},
+			out: "layerlab: npm ci needs a package-lock.json (or npm-shrinkwrap.json) in /app, as npm does; npm install makes one\n", code: 1},
+		{name: "npm cache clean without --force (npm 3)", extra: node, script: "npm cache clean", out: "simulated: npm cache clean — nothing was cached\n"},
+		{name: "apt-get unknown operation (as apt-get)", extra: debian, script: "apt-get frobnicate", out: "E: Invalid operation frobnicate\n", code: 100},
+		{name: "pip missing requirements file (as pip 23)", extra: debian, script: "pip install -r nope.txt", out: "ERROR: Could not open requirements file: [Errno 2] No such file or directory: 'nope.txt'\n", code: 1},
 		{name: "yum", extra: centos, script: "yum install -y httpd && yum clean all",
 			out: "simulated: yum install httpd — files are placeholders\nsimulated: yum clean — nothing to do offline\n"},
 	}
