@@ -23,6 +23,7 @@ import (
 	chmod "github.com/tonistiigi/dchapes-mode"
 
 	"github.com/layerlab/layerlab/core/fsys"
+	sh "github.com/layerlab/layerlab/core/shell"
 )
 
 // cacheRecord is what the build cache keeps per step key: the layer the step made, and
@@ -732,50 +733,9 @@ func (c *copier) copyDir(src, dest string, info fs.FileInfo, top *fsys.Node) err
 }
 
 // lookupUser resolves "user[:group]" (names or numbers) against the image's /etc/passwd and
-// /etc/group.
+// /etc/group (core/shell's reading, shared with chown).
 func lookupUser(f *fsys.FS, spec string) (int, int, error) {
-	u, g, hasGroup := strings.Cut(spec, ":")
-	uid, gid := -1, -1
-	if n, err := strconv.Atoi(u); err == nil {
-		uid = n
-		gid = n
-		if e := findEntry(f, "etc/passwd", func(fields []string) bool { return fields[2] == u }); e != nil && len(e) > 3 {
-			gid, _ = strconv.Atoi(e[3])
-		}
-	} else if e := findEntry(f, "etc/passwd", func(fields []string) bool { return fields[0] == u }); e != nil && len(e) > 3 {
-		uid, _ = strconv.Atoi(e[2])
-		gid, _ = strconv.Atoi(e[3])
-	} else {
-		return 0, 0, fmt.Errorf("unable to find user %s: no matching entries in passwd file", u)
-	}
-	if hasGroup {
-		if n, err := strconv.Atoi(g); err == nil {
-			gid = n
-		} else if e := findEntry(f, "etc/group", func(fields []string) bool { return fields[0] == g }); e != nil && len(e) > 2 {
-			gid, _ = strconv.Atoi(e[2])
-		} else {
-			return 0, 0, fmt.Errorf("unable to find group %s: no matching entries in group file", g)
-		}
-	}
-	return uid, gid, nil
-}
-
-func findEntry(f *fsys.FS, file string, match func([]string) bool) []string {
-	p, err := f.Resolve(file, true)
-	if err != nil {
-		return nil
-	}
-	n := f.Get(p)
-	if n == nil || n.Type != tar.TypeReg {
-		return nil
-	}
-	for _, line := range strings.Split(string(n.Data), "\n") {
-		fields := strings.Split(line, ":")
-		if len(fields) >= 3 && match(fields) {
-			return fields
-		}
-	}
-	return nil
+	return sh.LookupUser(context.Background(), sh.NewImageFS(f, 0, 0, time.Time{}), spec)
 }
 
 // describe is a record's du description: the step without its "[2/5] " position, as
@@ -785,4 +745,12 @@ func describe(name string) string {
 		return name[i+2:]
 	}
 	return name
+}
+
+// orDot is "." for the root of an fs.FS, which names it "" elsewhere.
+func orDot(p string) string {
+	if p == "" {
+		return "."
+	}
+	return p
 }

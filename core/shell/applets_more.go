@@ -1,4 +1,4 @@
-package build
+package shell
 
 import (
 	"context"
@@ -6,21 +6,14 @@ import (
 	"io"
 	"path"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
-
-	"mvdan.cc/sh/v3/interp"
-
-	"github.com/layerlab/layerlab/core/fsys"
 )
 
 func init() {
-	for name, fn := range map[string]applet{
-		"sed": (*machine).sed, "find": (*machine).find, "xargs": (*machine).xargs, "ls": (*machine).ls,
-	} {
-		applets[name] = fn
-	}
+	register(map[string]Applet{
+		"sed": sed, "find": find, "xargs": xargs, "ls": ls,
+	})
 }
 
 // sedCmd is one parsed sed command.
@@ -321,56 +314,61 @@ func runSed(cmds []sedCmd, data []byte, quiet bool) []byte {
 	return []byte(out.String())
 }
 
-func (m *machine) sed(ctx context.Context, args []string) int {
-	f, ops := flags(args[1:], "e")
-	var scripts []string
-	// -e may repeat; flags() keeps the last, so collect them by hand.
-	for i := 1; i < len(args); i++ {
-		if args[i] == "-e" && i+1 < len(args) {
-			scripts = append(scripts, args[i+1])
-		}
-	}
+func sed(ctx context.Context, e *Env, args []string) int {
+	o, ops, _ := getopt(e, args, "e:f:inErs", map[string]byte{"in-place": 'i', "quiet": 'n', "regexp-extended": 'E', "expression=": 'e'})
+	scripts := o['e']
 	if len(scripts) == 0 {
 		if len(ops) == 0 {
-			return m.errf(ctx, "sed: no script")
+			return e.Errorf("sed: no script")
 		}
 		scripts, ops = []string{ops[0]}, ops[1:]
 	}
-	cmds, err := parseSed(strings.Join(scripts, "\n"), has(f, "Er"))
+	cmds, err := parseSed(strings.Join(scripts, "\n"), o.has("Er"))
 	if err != nil {
-		return m.errf(ctx, "sed: %v", err)
+		return e.Errorf("sed: %v", err)
 	}
-	hc := interp.HandlerCtx(ctx)
-	if has(f, "i") {
+	if o.has("i") {
 		code := 0
 		for _, name := range ops {
-			p, err := m.f.Resolve(m.abs(ctx, name), true)
-			n := m.f.Get(p)
-			if err != nil || n == nil {
-				code = m.errf(ctx, "sed: can't read %s: No such file or directory", name)
-				continue
+			if err := sedInPlace(ctx, e, e.Abs(name), cmds, o.has("n")); err != nil {
+				code = e.Errorf("sed: can't read %s: %s", name, reason(err))
 			}
-			// sed -i writes a new file and renames it over the old: new mtime, same mode and owner.
-			c := *n
-			c.Data = runSed(cmds, n.Data, has(f, "n"))
-			c.ModTime = m.now
-			c.Inode = 0 // a new file renamed over the old name
-			m.f.Put(p, &c)
-			m.touchDir(path.Dir("/" + p))
 		}
 		return code
 	}
-	datas, _, code := m.inputs(ctx, "sed", ops)
+	datas, _, code := inputs(ctx, e, "sed", ops)
 	var all []byte
 	for _, d := range datas {
 		all = append(all, d...)
 	}
-	hc.Stdout.Write(runSed(cmds, all, has(f, "n")))
+	e.Stdout.Write(runSed(cmds, all, o.has("n")))
 	return code
 }
 
-func (m *machine) find(ctx context.Context, args []string) int {
-	hc := interp.HandlerCtx(ctx)
+// sedInPlace writes the edited text to a new file beside p with p's mode and owner and
+// renames it over p, as busybox's sed -i does: p gets a new inode and mtime.
+func sedInPlace(ctx context.Context, e *Env, p string, cmds []sedCmd, quiet bool) error {
+	fi, err := e.FS.Stat(ctx, p)
+	if err != nil {
+		return err
+	}
+	data, err := readFile(ctx, e.FS, p)
+	if err != nil {
+		return err
+	}
+	if target, err := e.FS.Readlink(ctx, p); err == nil {
+		p = Abs(path.Dir(p), target) // sed -i edits the file a symlink points to
+	}
+	tmp := path.Join(path.Dir(p), "sed"+strconv.Itoa(len(data))+"layerlab")
+	if err := writeFile(ctx, e.FS, tmp, runSed(cmds, data, quiet), 0o600); err != nil {
+		return err
+	}
+	e.FS.Chmod(ctx, tmp, fi.Mode&specialPerm)
+	e.FS.Lchown(ctx, tmp, fi.UID, fi.GID)
+	return e.FS.Rename(ctx, tmp, p)
+}
+
+func find(ctx context.Context, e *Env, args []string) int {
 	var roots []string
 	i := 1
 	for ; i < len(args) && !strings.HasPrefix(args[i], "-") && args[i] != "!" && args[i] != "("; i++ {
@@ -379,7 +377,7 @@ func (m *machine) find(ctx context.Context, args []string) int {
 	if len(roots) == 0 {
 		roots = []string{"."}
 	}
-	type test func(display, p string, n *fsys.Node, depth int) bool
+	type test func(display string, fi FileInfo) bool
 	var tests []test
 	maxDepth, minDepth := -1, 0
 	var del bool
@@ -388,7 +386,7 @@ func (m *machine) find(ctx context.Context, args []string) int {
 	add := func(t test) {
 		if negate {
 			inner := t
-			t = func(d, p string, n *fsys.Node, depth int) bool { return !inner(d, p, n, depth) }
+			t = func(d string, fi FileInfo) bool { return !inner(d, fi) }
 			negate = false
 		}
 		tests = append(tests, t)
@@ -408,7 +406,7 @@ func (m *machine) find(ctx context.Context, args []string) int {
 		case "-name", "-iname":
 			pat := next()
 			fold := a == "-iname"
-			add(func(d, p string, n *fsys.Node, depth int) bool {
+			add(func(d string, fi FileInfo) bool {
 				base := path.Base(d)
 				if fold {
 					ok, _ := path.Match(strings.ToLower(pat), strings.ToLower(base))
@@ -419,17 +417,17 @@ func (m *machine) find(ctx context.Context, args []string) int {
 			})
 		case "-path":
 			pat := next()
-			add(func(d, p string, n *fsys.Node, depth int) bool { ok, _ := path.Match(pat, d); return ok })
+			add(func(d string, fi FileInfo) bool { ok, _ := path.Match(pat, d); return ok })
 		case "-type":
 			t := next()
-			add(func(d, p string, n *fsys.Node, depth int) bool {
+			add(func(d string, fi FileInfo) bool {
 				switch t {
 				case "f":
-					return n.Type == '0'
+					return fi.IsRegular()
 				case "d":
-					return n.IsDir()
+					return fi.IsDir()
 				case "l":
-					return n.Type == '2'
+					return fi.IsLink()
 				}
 				return false
 			})
@@ -445,47 +443,50 @@ func (m *machine) find(ctx context.Context, args []string) int {
 				execArgs = append(execArgs, args[i])
 			}
 		default:
-			return m.errf(ctx, "find: unrecognized: %s", a)
+			return e.Errorf("find: unrecognized: %s", a)
 		}
 	}
 	code := 0
-	var matched [][2]string
-	var walk func(display, p string, depth int)
-	walk = func(display, p string, depth int) {
-		n := m.f.Get(p)
-		if n == nil {
-			return
-		}
+	type match struct{ display, p string }
+	var matched []match
+	var visit func(display, p string, fi FileInfo, depth int)
+	visit = func(display, p string, fi FileInfo, depth int) {
 		if depth >= minDepth && (maxDepth < 0 || depth <= maxDepth) {
 			ok := true
 			for _, t := range tests {
-				if !t(display, p, n, depth) {
+				if !t(display, fi) {
 					ok = false
 					break
 				}
 			}
 			if ok {
-				matched = append(matched, [2]string{display, p})
+				matched = append(matched, match{display, p})
 			}
 		}
-		if n.IsDir() && (maxDepth < 0 || depth < maxDepth) {
-			for _, c := range m.f.Children(p) {
-				walk(path.Join(display, c), path.Join(p, c), depth+1)
+		if fi.IsDir() && (maxDepth < 0 || depth < maxDepth) {
+			list, _ := e.FS.ReadDir(ctx, p)
+			for _, c := range list {
+				visit(path.Join(display, c.Name), path.Join(p, c.Name), c, depth+1)
 			}
 		}
 	}
 	for _, r := range roots {
-		p, err := m.f.Resolve(m.abs(ctx, r), true)
-		if err != nil || m.f.Get(p) == nil {
-			code = m.errf(ctx, "find: %s: No such file or directory", r)
+		p := e.Abs(r)
+		fi, err := e.FS.Stat(ctx, p)
+		if err != nil {
+			code = e.Errorf("find: %s: %s", r, reason(err))
 			continue
 		}
-		walk(r, p, 0)
+		visit(r, p, fi, 0)
 	}
 	for k := len(matched) - 1; del && k >= 0; k-- {
-		p := matched[k][1]
-		if n := m.f.Get(p); n != nil && (!n.IsDir() || len(m.f.Children(p)) == 0) {
-			m.remove(p)
+		p := matched[k].p
+		if fi, err := e.FS.Lstat(ctx, p); err == nil {
+			if !fi.IsDir() {
+				e.FS.Remove(ctx, p)
+			} else if list, _ := e.FS.ReadDir(ctx, p); len(list) == 0 {
+				e.FS.Remove(ctx, p)
+			}
 		}
 	}
 	for _, mt := range matched {
@@ -494,32 +495,31 @@ func (m *machine) find(ctx context.Context, args []string) int {
 		case execArgs != nil:
 			argv := make([]string, len(execArgs))
 			for k, a := range execArgs {
-				argv[k] = strings.ReplaceAll(a, "{}", mt[0])
+				argv[k] = strings.ReplaceAll(a, "{}", mt.display)
 			}
-			if err := m.exec(ctx, argv); err != nil {
+			if e.Exec(ctx, argv) != 0 {
 				code = 1
 			}
 		default:
-			fmt.Fprintln(hc.Stdout, mt[0])
+			fmt.Fprintln(e.Stdout, mt.display)
 		}
 	}
 	return code
 }
 
-func (m *machine) xargs(ctx context.Context, args []string) int {
-	f, ops := flags(args[1:], "nI")
-	hc := interp.HandlerCtx(ctx)
-	data, _ := io.ReadAll(hc.Stdin)
+func xargs(ctx context.Context, e *Env, args []string) int {
+	o, ops, _ := getopt(e, args, "n:I:r0td:", nil)
+	data, _ := io.ReadAll(e.Stdin)
 	words := strings.Fields(string(data))
 	if len(ops) == 0 {
 		ops = []string{"echo"}
 	}
 	per := len(words)
-	if n, err := strconv.Atoi(f['n']); err == nil && n > 0 {
+	if n, err := strconv.Atoi(o.val('n')); err == nil && n > 0 {
 		per = n
 	}
 	if len(words) == 0 {
-		if has(f, "r") {
+		if o.has("r") {
 			return 0
 		}
 		words, per = nil, 0
@@ -527,7 +527,7 @@ func (m *machine) xargs(ctx context.Context, args []string) int {
 	for start := 0; start < len(words) || (start == 0 && len(words) == 0); start += max(per, 1) {
 		end := min(start+per, len(words))
 		argv := append(append([]string{}, ops...), words[start:end]...)
-		if err := m.exec(ctx, argv); err != nil {
+		if e.Exec(ctx, argv) != 0 {
 			return 123
 		}
 		if len(words) == 0 {
@@ -535,56 +535,4 @@ func (m *machine) xargs(ctx context.Context, args []string) int {
 		}
 	}
 	return 0
-}
-
-func (m *machine) ls(ctx context.Context, args []string) int {
-	f, ops := flags(args[1:], "")
-	hc := interp.HandlerCtx(ctx)
-	if len(ops) == 0 {
-		ops = []string{"."}
-	}
-	code := 0
-	var files []string
-	var dirs []string
-	for _, o := range ops {
-		p, err := m.f.Resolve(m.abs(ctx, o), true)
-		n := m.f.Get(p)
-		if err != nil || n == nil {
-			code = m.errf(ctx, "ls: %s: No such file or directory", o)
-			continue
-		}
-		if n.IsDir() && !has(f, "d") {
-			dirs = append(dirs, o)
-		} else {
-			files = append(files, o)
-		}
-	}
-	sort.Strings(files)
-	sort.Strings(dirs)
-	for _, fl := range files {
-		fmt.Fprintln(hc.Stdout, fl)
-	}
-	for k, d := range dirs {
-		if len(ops) > 1 {
-			if k > 0 || len(files) > 0 {
-				fmt.Fprintln(hc.Stdout)
-			}
-			fmt.Fprintf(hc.Stdout, "%s:\n", d)
-		}
-		p, _ := m.f.Resolve(m.abs(ctx, d), true)
-		var names []string
-		if has(f, "a") {
-			names = append(names, ".", "..")
-		}
-		for _, c := range m.f.Children(p) {
-			if strings.HasPrefix(c, ".") && !has(f, "aA") {
-				continue
-			}
-			names = append(names, c)
-		}
-		for _, name := range names {
-			fmt.Fprintln(hc.Stdout, name)
-		}
-	}
-	return code
 }

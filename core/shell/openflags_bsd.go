@@ -1,6 +1,6 @@
 //go:build darwin || freebsd || netbsd || openbsd || dragonfly
 
-package build
+package shell
 
 // Open flags as the shell interpreter passes them (os.O_*), without importing os: core stays
 // plain Go. openflags_test.go checks them against the os package.

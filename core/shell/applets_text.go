@@ -1,4 +1,4 @@
-package build
+package shell
 
 import (
 	"bytes"
@@ -10,28 +10,20 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"mvdan.cc/sh/v3/expand"
-	"mvdan.cc/sh/v3/interp"
-
-	"github.com/layerlab/layerlab/core/fsys"
 )
 
 func init() {
-	for name, fn := range map[string]applet{
-		"head": (*machine).head, "tail": (*machine).tail, "wc": (*machine).wc, "tee": (*machine).tee,
-		"basename": (*machine).basename, "dirname": (*machine).dirname, "env": (*machine).env,
-		"id": (*machine).id, "whoami": (*machine).whoami, "which": (*machine).which,
-		"sort": (*machine).sort, "uniq": (*machine).uniq, "tr": (*machine).tr, "cut": (*machine).cut,
-		"grep": (*machine).grep, "chgrp": (*machine).chgrp,
-	} {
-		applets[name] = fn
-	}
+	register(map[string]Applet{
+		"head": head, "tail": tail, "wc": wc, "tee": tee,
+		"basename": basename, "dirname": dirname, "env": env,
+		"id": id, "whoami": whoami, "which": which,
+		"sort": sortApplet, "uniq": uniq, "tr": tr, "cut": cut,
+		"grep": grep,
+	})
 }
 
 // inputs returns the contents of the named files, or stdin when there are none ("-" is stdin).
-func (m *machine) inputs(ctx context.Context, applet string, names []string) ([][]byte, []string, int) {
-	hc := interp.HandlerCtx(ctx)
+func inputs(ctx context.Context, e *Env, applet string, names []string) ([][]byte, []string, int) {
 	if len(names) == 0 {
 		names = []string{"-"}
 	}
@@ -40,21 +32,25 @@ func (m *machine) inputs(ctx context.Context, applet string, names []string) ([]
 	code := 0
 	for _, n := range names {
 		if n == "-" {
-			b, _ := io.ReadAll(hc.Stdin)
+			b, _ := io.ReadAll(e.Stdin)
 			out, ok = append(out, b), append(ok, n)
 			continue
 		}
-		p, err := m.f.Resolve(m.abs(ctx, n), true)
-		node := m.f.Get(p)
-		if err != nil || node == nil {
-			code = m.errf(ctx, "%s: can't open '%s': No such file or directory", applet, n)
+		p := e.Abs(n)
+		fi, err := e.FS.Stat(ctx, p)
+		if err == nil && fi.IsDir() {
+			code = e.Errorf("%s: read error: Is a directory", applet)
 			continue
 		}
-		if node.IsDir() {
-			code = m.errf(ctx, "%s: read error: Is a directory", applet)
+		var b []byte
+		if err == nil {
+			b, err = readFile(ctx, e.FS, p)
+		}
+		if err != nil {
+			code = e.Errorf("%s: can't open '%s': %s", applet, n, reason(err))
 			continue
 		}
-		out, ok = append(out, node.Data), append(ok, n)
+		out, ok = append(out, b), append(ok, n)
 	}
 	return out, ok, code
 }
@@ -71,9 +67,9 @@ func lines(b []byte) []string {
 	return s
 }
 
-func countArg(f map[byte]string, def int) (int, bool, error) {
-	v, ok := f['n']
-	if !ok {
+func countArg(o opts, def int) (int, bool, error) {
+	v := o.val('n')
+	if !o.has("n") {
 		return def, false, nil
 	}
 	plus := strings.HasPrefix(v, "+")
@@ -97,14 +93,14 @@ func numericShorthand(args []string) []string {
 	return out
 }
 
-func (m *machine) head(ctx context.Context, args []string) int {
-	f, ops := flags(numericShorthand(args[1:]), "nc")
-	n, _, err := countArg(f, 10)
+func head(ctx context.Context, e *Env, args []string) int {
+	o, ops, _ := getopt(e, append([]string{args[0]}, numericShorthand(args[1:])...), "n:c:qvF", nil)
+	n, _, err := countArg(o, 10)
 	if err != nil {
-		return m.errf(ctx, "head: invalid number '%s'", f['n'])
+		return e.Errorf("head: invalid number '%s'", o.val('n'))
 	}
-	datas, names, code := m.inputs(ctx, "head", ops)
-	w := interp.HandlerCtx(ctx).Stdout
+	datas, names, code := inputs(ctx, e, "head", ops)
+	w := e.Stdout
 	for i, d := range datas {
 		if len(names) > 1 {
 			if i > 0 {
@@ -112,7 +108,7 @@ func (m *machine) head(ctx context.Context, args []string) int {
 			}
 			fmt.Fprintf(w, "==> %s <==\n", names[i])
 		}
-		if c, ok := f['c']; ok {
+		if c := o.val('c'); o.has("c") {
 			k, _ := strconv.Atoi(c)
 			w.Write(d[:max(0, min(k, len(d)))])
 			continue
@@ -134,14 +130,14 @@ func firstLines(d []byte, n int) []byte {
 	return d[:i]
 }
 
-func (m *machine) tail(ctx context.Context, args []string) int {
-	f, ops := flags(numericShorthand(args[1:]), "nc")
-	n, fromStart, err := countArg(f, 10)
+func tail(ctx context.Context, e *Env, args []string) int {
+	o, ops, _ := getopt(e, append([]string{args[0]}, numericShorthand(args[1:])...), "n:c:qvF", nil)
+	n, fromStart, err := countArg(o, 10)
 	if err != nil {
-		return m.errf(ctx, "tail: invalid number '%s'", f['n'])
+		return e.Errorf("tail: invalid number '%s'", o.val('n'))
 	}
-	datas, names, code := m.inputs(ctx, "tail", ops)
-	w := interp.HandlerCtx(ctx).Stdout
+	datas, names, code := inputs(ctx, e, "tail", ops)
+	w := e.Stdout
 	for i, d := range datas {
 		if len(names) > 1 {
 			if i > 0 {
@@ -149,7 +145,7 @@ func (m *machine) tail(ctx context.Context, args []string) int {
 			}
 			fmt.Fprintf(w, "==> %s <==\n", names[i])
 		}
-		if c, ok := f['c']; ok {
+		if c := o.val('c'); o.has("c") {
 			k, _ := strconv.Atoi(c)
 			w.Write(d[min(len(d), max(0, len(d)-k)):])
 			continue
@@ -168,19 +164,19 @@ func (m *machine) tail(ctx context.Context, args []string) int {
 	return code
 }
 
-func (m *machine) wc(ctx context.Context, args []string) int {
-	f, ops := flags(args[1:], "")
-	datas, names, code := m.inputs(ctx, "wc", ops)
+func wc(ctx context.Context, e *Env, args []string) int {
+	o, ops, _ := getopt(e, args, "lwcmL", nil)
+	datas, names, code := inputs(ctx, e, "wc", ops)
 	want := ""
 	for _, c := range "lwcm" {
-		if _, ok := f[byte(c)]; ok {
+		if o.has(string(c)) {
 			want += string(c)
 		}
 	}
 	if want == "" {
 		want = "lwc"
 	}
-	w := interp.HandlerCtx(ctx).Stdout
+	w := e.Stdout
 	var total [3]int
 	print := func(counts [3]int, name string) {
 		var parts []string
@@ -212,43 +208,41 @@ func (m *machine) wc(ctx context.Context, args []string) int {
 	return code
 }
 
-func (m *machine) tee(ctx context.Context, args []string) int {
-	f, ops := flags(args[1:], "")
-	hc := interp.HandlerCtx(ctx)
-	data, _ := io.ReadAll(hc.Stdin)
-	hc.Stdout.Write(data)
-	flag := oWRONLY | oCREATE | oTRUNC
-	if has(f, "a") {
-		flag = oWRONLY | oCREATE | oAPPEND
-	}
+func tee(ctx context.Context, e *Env, args []string) int {
+	o, ops, _ := getopt(e, args, "ai", nil)
+	data, _ := io.ReadAll(e.Stdin)
+	e.Stdout.Write(data)
 	code := 0
 	for _, n := range ops {
-		w, err := m.open(ctx, n, flag, 0o666)
-		if err != nil {
-			code = m.errf(ctx, "tee: %s: %v", n, err)
-			continue
+		w, err := e.FS.Create(ctx, e.Abs(n), 0o666, o.has("a"))
+		if err == nil {
+			_, err = w.Write(data)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
 		}
-		w.Write(data)
-		w.Close()
+		if err != nil {
+			code = e.Errorf("tee: %s: %s", n, reason(err))
+		}
 	}
 	return code
 }
 
-func (m *machine) basename(ctx context.Context, args []string) int {
+func basename(ctx context.Context, e *Env, args []string) int {
 	if len(args) < 2 {
-		return m.errf(ctx, "basename: missing operand")
+		return e.Errorf("basename: missing operand")
 	}
 	b := path.Base(args[1])
 	if len(args) > 2 && b != args[2] {
 		b = strings.TrimSuffix(b, args[2])
 	}
-	fmt.Fprintln(interp.HandlerCtx(ctx).Stdout, b)
+	fmt.Fprintln(e.Stdout, b)
 	return 0
 }
 
-func (m *machine) dirname(ctx context.Context, args []string) int {
+func dirname(ctx context.Context, e *Env, args []string) int {
 	if len(args) < 2 {
-		return m.errf(ctx, "dirname: missing operand")
+		return e.Errorf("dirname: missing operand")
 	}
 	d := strings.TrimRight(args[1], "/")
 	switch {
@@ -262,56 +256,64 @@ func (m *machine) dirname(ctx context.Context, args []string) int {
 			d = "/"
 		}
 	}
-	fmt.Fprintln(interp.HandlerCtx(ctx).Stdout, d)
+	fmt.Fprintln(e.Stdout, d)
 	return 0
 }
 
-func (m *machine) env(ctx context.Context, args []string) int {
-	hc := interp.HandlerCtx(ctx)
+func env(ctx context.Context, e *Env, args []string) int {
 	if len(args) > 1 {
-		return m.errf(ctx, "env: running commands through env is not emulated yet in layerlab")
+		return e.Errorf("env: running commands through env is not emulated yet in layerlab")
 	}
-	hc.Env.Each(func(name string, vr expand.Variable) bool {
-		if vr.Exported {
-			fmt.Fprintf(hc.Stdout, "%s=%s\n", name, vr.String())
-		}
-		return true
-	})
+	for _, kv := range e.Vars() {
+		fmt.Fprintln(e.Stdout, kv)
+	}
 	return 0
 }
 
-func (m *machine) names() (string, string) {
-	user, group := strconv.Itoa(m.uid), strconv.Itoa(m.gid)
-	if e := findEntry(m.f, "etc/passwd", func(f []string) bool { return f[2] == user }); e != nil {
-		user = e[0]
+// names are the user and group names of e's uid and gid (the numbers when not listed).
+func names(ctx context.Context, e *Env) (string, string) {
+	user, group := strconv.Itoa(e.UID), strconv.Itoa(e.GID)
+	if f := findEntry(ctx, e.FS, "/etc/passwd", func(f []string) bool { return f[2] == user }); f != nil {
+		user = f[0]
 	}
-	if e := findEntry(m.f, "etc/group", func(f []string) bool { return f[2] == group }); e != nil {
-		group = e[0]
+	if f := findEntry(ctx, e.FS, "/etc/group", func(f []string) bool { return f[2] == group }); f != nil {
+		group = f[0]
 	}
 	return user, group
 }
 
-func (m *machine) id(ctx context.Context, args []string) int {
-	f, _ := flags(args[1:], "")
-	w := interp.HandlerCtx(ctx).Stdout
-	user, group := m.names()
+func id(ctx context.Context, e *Env, args []string) int {
+	o, ops, _ := getopt(e, args, "ugnGr", nil)
+	w := e.Stdout
+	if len(ops) > 0 {
+		// id USER: that user's ids, as the account files give them.
+		f := findEntry(ctx, e.FS, "/etc/passwd", func(f []string) bool { return f[0] == ops[0] })
+		if len(f) < 4 {
+			return e.Errorf("id: unknown user %s", ops[0])
+		}
+		c := *e
+		c.UID, _ = strconv.Atoi(f[2])
+		c.GID, _ = strconv.Atoi(f[3])
+		e = &c
+	}
+	user, group := names(ctx, e)
 	switch {
-	case has(f, "u") && has(f, "n"):
+	case o.has("u") && o.has("n"):
 		fmt.Fprintln(w, user)
-	case has(f, "u"):
-		fmt.Fprintln(w, m.uid)
-	case has(f, "g") && has(f, "n"):
+	case o.has("u"):
+		fmt.Fprintln(w, e.UID)
+	case o.has("g") && o.has("n"):
 		fmt.Fprintln(w, group)
-	case has(f, "g"):
-		fmt.Fprintln(w, m.gid)
+	case o.has("g"):
+		fmt.Fprintln(w, e.GID)
 	default:
 		// The container's process has its primary group and the groups that list the user
 		// as a member as supplementary groups, and busybox prints them.
-		groups := []string{fmt.Sprintf("%d(%s)", m.gid, group)}
-		if n := m.f.Get("etc/group"); n != nil {
-			for _, line := range strings.Split(string(n.Data), "\n") {
+		groups := []string{fmt.Sprintf("%d(%s)", e.GID, group)}
+		if data, err := readFile(ctx, e.FS, "/etc/group"); err == nil {
+			for _, line := range strings.Split(string(data), "\n") {
 				fs := strings.Split(line, ":")
-				if len(fs) < 4 || fs[2] == strconv.Itoa(m.gid) {
+				if len(fs) < 4 || fs[2] == strconv.Itoa(e.GID) {
 					continue
 				}
 				for _, member := range strings.Split(fs[3], ",") {
@@ -321,26 +323,25 @@ func (m *machine) id(ctx context.Context, args []string) int {
 				}
 			}
 		}
-		fmt.Fprintf(w, "uid=%d(%s) gid=%d(%s) groups=%s\n", m.uid, user, m.gid, group, strings.Join(groups, ","))
+		fmt.Fprintf(w, "uid=%d(%s) gid=%d(%s) groups=%s\n", e.UID, user, e.GID, group, strings.Join(groups, ","))
 	}
 	return 0
 }
 
-func (m *machine) whoami(ctx context.Context, args []string) int {
-	user, _ := m.names()
-	fmt.Fprintln(interp.HandlerCtx(ctx).Stdout, user)
+func whoami(ctx context.Context, e *Env, args []string) int {
+	user, _ := names(ctx, e)
+	fmt.Fprintln(e.Stdout, user)
 	return 0
 }
 
-func (m *machine) which(ctx context.Context, args []string) int {
-	hc := interp.HandlerCtx(ctx)
+func which(ctx context.Context, e *Env, args []string) int {
 	code := 0
 	for _, name := range args[1:] {
 		found := false
-		for _, dir := range strings.Split(hc.Env.Get("PATH").String(), ":") {
+		for _, dir := range strings.Split(e.Getenv("PATH"), ":") {
 			p := path.Join(dir, name)
-			if dir != "" && m.lookup(p) != "" {
-				fmt.Fprintln(hc.Stdout, p)
+			if dir != "" && e.s.executable(ctx, p) {
+				fmt.Fprintln(e.Stdout, p)
 				found = true
 				break
 			}
@@ -352,15 +353,15 @@ func (m *machine) which(ctx context.Context, args []string) int {
 	return code
 }
 
-func (m *machine) sort(ctx context.Context, args []string) int {
-	f, ops := flags(args[1:], "kt")
-	datas, _, code := m.inputs(ctx, "sort", ops)
+func sortApplet(ctx context.Context, e *Env, args []string) int {
+	o, ops, _ := getopt(e, args, "nrufbdk:t:sco:", nil)
+	datas, _, code := inputs(ctx, e, "sort", ops)
 	var all []string
 	for _, d := range datas {
 		all = append(all, lines(d)...)
 	}
 	less := func(a, b string) bool { return a < b }
-	if has(f, "n") {
+	if o.has("n") {
 		less = func(a, b string) bool {
 			x, y := leadingNumber(a), leadingNumber(b)
 			if x != y {
@@ -370,15 +371,15 @@ func (m *machine) sort(ctx context.Context, args []string) int {
 		}
 	}
 	sort.SliceStable(all, func(i, j int) bool {
-		if has(f, "r") {
+		if o.has("r") {
 			return less(all[j], all[i])
 		}
 		return less(all[i], all[j])
 	})
-	w := interp.HandlerCtx(ctx).Stdout
+	w := e.Stdout
 	prev := ""
 	for i, l := range all {
-		if has(f, "u") && i > 0 && l == prev {
+		if o.has("u") && i > 0 && l == prev {
 			continue
 		}
 		prev = l
@@ -397,25 +398,25 @@ func leadingNumber(s string) float64 {
 	return v
 }
 
-func (m *machine) uniq(ctx context.Context, args []string) int {
-	f, ops := flags(args[1:], "")
-	datas, _, code := m.inputs(ctx, "uniq", ops[:min(len(ops), 1)])
+func uniq(ctx context.Context, e *Env, args []string) int {
+	o, ops, _ := getopt(e, args, "cdui", nil)
+	datas, _, code := inputs(ctx, e, "uniq", ops[:min(len(ops), 1)])
 	var all []string
 	for _, d := range datas {
 		all = append(all, lines(d)...)
 	}
-	w := interp.HandlerCtx(ctx).Stdout
+	w := e.Stdout
 	for i := 0; i < len(all); {
 		j := i
 		for j < len(all) && all[j] == all[i] {
 			j++
 		}
 		n := j - i
-		if (has(f, "d") && n < 2) || (has(f, "u") && n > 1) {
+		if (o.has("d") && n < 2) || (o.has("u") && n > 1) {
 			i = j
 			continue
 		}
-		if has(f, "c") {
+		if o.has("c") {
 			fmt.Fprintf(w, "%7d %s\n", n, all[i])
 		} else {
 			fmt.Fprintln(w, all[i])
@@ -443,12 +444,11 @@ func expandSet(s string) []rune {
 	return out
 }
 
-func (m *machine) tr(ctx context.Context, args []string) int {
-	f, ops := flags(args[1:], "")
-	hc := interp.HandlerCtx(ctx)
-	data, _ := io.ReadAll(hc.Stdin)
+func tr(ctx context.Context, e *Env, args []string) int {
+	o, ops, _ := getopt(e, args, "cdsC", nil)
+	data, _ := io.ReadAll(e.Stdin)
 	if len(ops) < 1 {
-		return m.errf(ctx, "tr: missing operand")
+		return e.Errorf("tr: missing operand")
 	}
 	set1 := expandSet(ops[0])
 	in := map[rune]int{}
@@ -466,12 +466,12 @@ func (m *machine) tr(ctx context.Context, args []string) int {
 	for _, c := range string(data) {
 		i, ok := in[c]
 		switch {
-		case ok && has(f, "d"):
+		case ok && o.has("d"):
 			continue
 		case ok && len(set2) > 0:
 			c = set2[min(i, len(set2)-1)]
 		}
-		if has(f, "s") && c == last {
+		if o.has("s") && c == last {
 			if _, sq := in[c]; sq || containsRune(set2, c) {
 				continue
 			}
@@ -479,7 +479,7 @@ func (m *machine) tr(ctx context.Context, args []string) int {
 		last = c
 		out.WriteRune(c)
 	}
-	io.WriteString(hc.Stdout, out.String())
+	io.WriteString(e.Stdout, out.String())
 	return 0
 }
 
@@ -492,15 +492,15 @@ func containsRune(rs []rune, c rune) bool {
 	return false
 }
 
-func (m *machine) cut(ctx context.Context, args []string) int {
-	f, ops := flags(args[1:], "dfc")
-	datas, _, code := m.inputs(ctx, "cut", ops)
+func cut(ctx context.Context, e *Env, args []string) int {
+	o, ops, _ := getopt(e, args, "d:f:c:b:sn", nil)
+	datas, _, code := inputs(ctx, e, "cut", ops)
 	delim := "\t"
-	if d, ok := f['d']; ok && d != "" {
+	if d := o.val('d'); o.has("d") && d != "" {
 		delim = d[:1]
 	}
-	spec, byChar := f['f'], false
-	if c, ok := f['c']; ok {
+	spec, byChar := o.val('f'), false
+	if c := o.val('c'); o.has("c") {
 		spec, byChar = c, true
 	}
 	want := func(i int) bool { // 1-based
@@ -523,7 +523,7 @@ func (m *machine) cut(ctx context.Context, args []string) int {
 		}
 		return false
 	}
-	w := interp.HandlerCtx(ctx).Stdout
+	w := e.Stdout
 	for _, d := range datas {
 		for _, l := range lines(d) {
 			if byChar {
@@ -537,7 +537,7 @@ func (m *machine) cut(ctx context.Context, args []string) int {
 				continue
 			}
 			if !strings.Contains(l, delim) {
-				if !has(f, "s") {
+				if !o.has("s") {
 					fmt.Fprintln(w, l)
 				}
 				continue
@@ -580,68 +580,68 @@ func breToRE(p string) string {
 	return b.String()
 }
 
-func (m *machine) grep(ctx context.Context, args []string) int {
-	f, ops := flags(args[1:], "e")
+func grep(ctx context.Context, e *Env, args []string) int {
+	o, ops, _ := getopt(e, args, "e:f:EFiIvwxcqnlLsoHhr", nil)
 	var pattern string
-	if e, ok := f['e']; ok {
-		pattern = e
+	if o.has("e") {
+		pattern = o.val('e')
 	} else if len(ops) > 0 {
 		pattern, ops = ops[0], ops[1:]
 	} else {
-		m.errf(ctx, "grep: missing pattern")
+		e.Errorf("grep: missing pattern")
 		return 2
 	}
 	expr := breToRE(pattern)
 	switch {
-	case has(f, "F"):
+	case o.has("F"):
 		expr = regexp.QuoteMeta(pattern)
-	case has(f, "E"):
+	case o.has("E"):
 		expr = pattern
 	}
-	if has(f, "x") {
+	if o.has("x") {
 		expr = "^(?:" + expr + ")$"
 	}
-	if has(f, "i") {
+	if o.has("i") {
 		expr = "(?i)" + expr
 	}
 	re, err := regexp.Compile(expr)
 	if err != nil {
-		m.errf(ctx, "grep: bad regex '%s'", pattern)
+		e.Errorf("grep: bad regex '%s'", pattern)
 		return 2
 	}
-	datas, names, code := m.inputs(ctx, "grep", ops)
+	datas, names, code := inputs(ctx, e, "grep", ops)
 	if code != 0 {
 		code = 2
 	}
-	w := interp.HandlerCtx(ctx).Stdout
+	w := e.Stdout
 	matched := false
 	for i, d := range datas {
 		count := 0
 		for n, l := range lines(d) {
-			if re.MatchString(l) == has(f, "v") {
+			if re.MatchString(l) == o.has("v") {
 				continue
 			}
 			matched = true
 			count++
-			if has(f, "q") {
+			if o.has("q") {
 				return 0
 			}
-			if has(f, "c") || has(f, "l") {
+			if o.has("c") || o.has("l") {
 				continue
 			}
 			prefix := ""
 			if len(names) > 1 {
 				prefix = names[i] + ":"
 			}
-			if has(f, "n") {
+			if o.has("n") {
 				prefix += strconv.Itoa(n+1) + ":"
 			}
 			fmt.Fprintln(w, prefix+l)
 		}
-		if has(f, "l") && count > 0 {
+		if o.has("l") && count > 0 {
 			fmt.Fprintln(w, names[i])
 		}
-		if has(f, "c") {
+		if o.has("c") {
 			if len(names) > 1 {
 				fmt.Fprintf(w, "%s:%d\n", names[i], count)
 			} else {
@@ -656,33 +656,4 @@ func (m *machine) grep(ctx context.Context, args []string) int {
 		return 1
 	}
 	return 0
-}
-
-func (m *machine) chgrp(ctx context.Context, args []string) int {
-	f, ops := flags(args[1:], "")
-	if len(ops) < 2 {
-		return m.errf(ctx, "chgrp: missing operand")
-	}
-	gid, err := strconv.Atoi(ops[0])
-	if err != nil {
-		e := findEntry(m.f, "etc/group", func(fs []string) bool { return fs[0] == ops[0] })
-		if e == nil {
-			return m.errf(ctx, "chgrp: unknown group %s", ops[0])
-		}
-		gid, _ = strconv.Atoi(e[2])
-	}
-	code := 0
-	for _, name := range ops[1:] {
-		p, err := m.f.Resolve(m.abs(ctx, name), true)
-		if err != nil || m.f.Get(p) == nil {
-			code = m.errf(ctx, "chgrp: %s: No such file or directory", name)
-			continue
-		}
-		m.walk(p, has(f, "R"), func(p string, n *fsys.Node) {
-			c := *n
-			c.GID = gid
-			m.f.Update(p, &c)
-		})
-	}
-	return code
 }
