@@ -111,6 +111,18 @@ var rowMethods = format.NewMethods().Merge(format.StdMethods).
 	Add("Size", (*dfRow).Size).
 	Add("Reclaimable", (*dfRow).Reclaimable).
 	Add("MarshalJSON", (*dfRow).MarshalJSON).
+	Add("ID", (*duRow).ID).
+	Add("Parents", (*duRow).Parents).
+	Add("CreatedAt", (*duRow).CreatedAt).
+	Add("Mutable", (*duRow).Mutable).
+	Add("Reclaimable", (*duRow).Reclaimable).
+	Add("Shared", (*duRow).Shared).
+	Add("Description", (*duRow).Description).
+	Add("UsageCount", (*duRow).UsageCount).
+	Add("Type", (*duRow).Type).
+	Add("Size", (*duRow).Size).
+	Add("LastUsedAt", (*duRow).LastUsedAt).
+	Add("MarshalJSON", (*duRow).MarshalJSON).
 	Add("MarshalJSON", jsonRow.MarshalJSON)
 
 // rowContext is one row of a formatted listing: templates see its methods; a table header

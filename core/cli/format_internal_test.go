@@ -31,7 +31,7 @@ func TestRowMethodsListed(t *testing.T) {
 			}
 		}
 	}
-	for _, v := range []any{&imageRow{}, &historyRow{}, &dfRow{}, jsonRow{}, inspectResponse{}} {
+	for _, v := range []any{&imageRow{}, &historyRow{}, &dfRow{}, &duRow{}, jsonRow{}, inspectResponse{}} {
 		walk(reflect.TypeOf(v))
 	}
 	for typ := range seen {
