@@ -97,8 +97,13 @@ func standIns(t *testing.T) map[string]v1.Image {
 		c.Cmd = []string{"nginx", "-g", "daemon off;"}
 		c.ExposedPorts = map[string]struct{}{"80/tcp": {}}
 	})
+	// the official node:6-alpine has Alpine's apk and node's npm on PATH: the playground
+	// simulates their installs only where the image has them
 	node := mk("node:6-alpine", map[string]string{
 		"usr/local/bin/node": "placeholder for node 6\n",
+		"usr/local/bin/npm":  "placeholder for npm 3\n",
+		"sbin/apk":           "placeholder for apk-tools\n",
+		"etc/alpine-release": "3.8.4\n",
 	}, func(c *v1.Config) {
 		c.Cmd = []string{"node"}
 		c.Env = append(c.Env, "NODE_VERSION=6.17.1")
