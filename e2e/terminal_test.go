@@ -68,7 +68,13 @@ func keyPresses(keys string, opts ...chromedp.KeyOption) chromedp.Action[chromed
 // test hook) satisfies the JavaScript predicate on `s`, and returns it.
 func waitTerminal(t *testing.T, ctx context.Context, what, pred string) string {
 	t.Helper()
-	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	return waitTerminalFor(t, ctx, 20*time.Second, what, pred)
+}
+
+// waitTerminalFor is waitTerminal for work that may take longer than 20 s on a busy machine.
+func waitTerminalFor(t *testing.T, ctx context.Context, d time.Duration, what, pred string) string {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	got, err := chromedp.Run(wctx, chromedp.Poll[string](fmt.Sprintf(
 		`(() => { const s = globalThis.layerlabPage?.terminalText() ?? ""; return (%s) ? s : false; })()`, pred)))

@@ -148,13 +148,19 @@ export class Shell {
 
   data(d) {
     if (this.running) {
-      // Keys typed while a command runs wait for the next prompt, as in a real terminal;
-      // Ctrl-C cancels the command and drops them.
+      // Keys typed while a command runs wait for the next prompt, and echo at once, as a
+      // terminal echoes type-ahead; Ctrl-C cancels the command and drops them.
       if (d === '\x03') {
         this.typeahead = '';
         this.running.abort();
+      } else if (d === '\x7f' || d === '\b') {
+        if (this.typeahead && !this.typeahead.endsWith('\r')) {
+          this.typeahead = this.typeahead.slice(0, -1);
+          this.term.write('\b \b');
+        }
       } else {
         this.typeahead += d;
+        if (!d.startsWith('\x1b')) this.term.write(d.replace(/\r/g, '\r\n').replace(/[\x00-\x09\x0b\x0c\x0e-\x1f]/g, ''));
       }
       return;
     }
