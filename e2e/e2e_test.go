@@ -115,7 +115,9 @@ func newBrowser(t *testing.T, opts ...browser.Option) context.Context {
 
 func saveScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 gives a PNG, less a JPEG
+	// The viewport, as the learner sees it at that size: a full-page capture would first
+	// resize the viewport to the page's height, and the terminal would be caught re-fitting.
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Errorf("taking a screenshot: %v", err)
 		return

@@ -366,11 +366,16 @@ export class Shell {
       .map((e) => ({ text: dirPart + e.name + (e.dir ? '/' : ''), end: e.dir ? '' : ' ' }));
   }
 
-  // text is what the terminal shows, line by line (for tests and screen readers).
+  // text is what the terminal shows, line by line (for tests and screen readers); a line
+  // the terminal wrapped at its width comes back whole.
   text() {
     const b = this.term.buffer.active;
     const out = [];
-    for (let i = 0; i < b.length; i++) out.push(b.getLine(i).translateToString(true));
+    for (let i = 0; i < b.length; i++) {
+      const line = b.getLine(i);
+      if (line.isWrapped && out.length) out[out.length - 1] = out[out.length - 1].padEnd(this.term.cols) + line.translateToString(true);
+      else out.push(line.translateToString(true));
+    }
     while (out.length && out[out.length - 1] === '') out.pop();
     return out.join('\n');
   }
