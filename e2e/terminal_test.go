@@ -108,6 +108,8 @@ func TestTerminal(t *testing.T) {
 	typeInTerminal(t, ctx, "cat > Dockerfile <<EOF"+kb.Enter)
 	typeInTerminal(t, ctx, "FROM busybox"+kb.Enter)
 	typeInTerminal(t, ctx, "EOF"+kb.Enter)
+	// Keys typed while a command runs echo at once (type-ahead): wait for the prompt.
+	waitTerminal(t, ctx, "the heredoc run", promptCount(3))
 	typeInTerminal(t, ctx, "cat Dockerfile"+kb.Enter)
 	shown = waitTerminal(t, ctx, "the heredoc's file", promptCount(4))
 	if want := "layerlab:/workspace$ cat > Dockerfile <<EOF\n> FROM busybox\n> EOF\nlayerlab:/workspace$ cat Dockerfile\nFROM busybox\n"; !strings.Contains(shown, want) {

@@ -131,13 +131,41 @@ export class Shell {
   prompt() {
     this.line = '';
     this.cursor = 0;
+    this.cursorRow = 0;
     this.term.write(this.promptText());
   }
 
+  // pos is where the n-th character of the line being edited sits, in rows below the prompt's
+  // and cells filled in that row: the line may hold newlines (a heredoc recalled from history,
+  // shown with "> " as it was typed) and wrap at the terminal's width.
+  pos(n) {
+    const cols = this.term.cols;
+    let row = 0;
+    let col = this.promptText().replace(/\x1b\[[0-9;]*m/g, '').length;
+    for (let i = 0; i < n; i++) {
+      if (this.line[i] === '\n') {
+        row++;
+        col = 2;
+        continue;
+      }
+      if (col >= cols) {
+        row++;
+        col = 0;
+      }
+      col++;
+    }
+    return { row, col: Math.min(col, cols - 1) };
+  }
+
+  // redraw draws the prompt and the line again from the prompt's row, clearing what was
+  // below, and puts the cursor where it belongs.
   redraw() {
-    let s = `\r\x1b[K${this.promptText()}${this.line}`;
-    const back = this.line.length - this.cursor;
-    if (back > 0) s += `\x1b[${back}D`;
+    let s = `\r${this.cursorRow ? `\x1b[${this.cursorRow}A` : ''}\x1b[J${this.promptText()}${this.line.replace(/\n/g, '\r\n> ')}`;
+    const end = this.pos(this.line.length);
+    const cur = this.pos(this.cursor);
+    if (end.row > cur.row) s += `\x1b[${end.row - cur.row}A`;
+    s += `\r${cur.col ? `\x1b[${cur.col}C` : ''}`;
+    this.cursorRow = cur.row;
     this.term.write(s);
   }
 
@@ -188,8 +216,8 @@ export class Shell {
           this.redraw();
         }
         return;
-      case '\x1b[D': if (this.cursor > 0) { this.cursor--; this.term.write(d); } return;
-      case '\x1b[C': if (this.cursor < this.line.length) { this.cursor++; this.term.write(d); } return;
+      case '\x1b[D': if (this.cursor > 0) { this.cursor--; this.redraw(); } return;
+      case '\x1b[C': if (this.cursor < this.line.length) { this.cursor++; this.redraw(); } return;
       case '\x1b[H': case '\x1bOH': case '\x01': this.cursor = 0; this.redraw(); return;
       case '\x1b[F': case '\x1bOF': case '\x05': this.cursor = this.line.length; this.redraw(); return;
       case '\x15': this.line = this.line.slice(this.cursor); this.cursor = 0; this.redraw(); return;
@@ -220,8 +248,12 @@ export class Shell {
     if (!s) return;
     this.line = this.line.slice(0, this.cursor) + s + this.line.slice(this.cursor);
     this.cursor += s.length;
-    if (this.cursor === this.line.length) this.term.write(s);
-    else this.redraw();
+    if (this.cursor === this.line.length && !s.includes('\n')) {
+      this.term.write(s);
+      this.cursorRow = this.pos(this.cursor).row;
+    } else {
+      this.redraw();
+    }
   }
 
   historyMove(dir) {
@@ -243,7 +275,9 @@ export class Shell {
   }
 
   async enter() {
-    this.term.write('\r\n');
+    // Below the whole of a line that spans rows, wherever the cursor was in it.
+    const below = this.pos(this.line.length).row - (this.cursorRow || 0);
+    this.term.write(`${below > 0 ? `\x1b[${below}B` : ''}\r\n`);
     const text = this.pending ? `${this.pending}\n${this.line}` : this.line;
     if (needsMore(text)) {
       this.pending = text;
@@ -340,6 +374,7 @@ export class Shell {
       return;
     }
     this.term.write(`\r\n${candidates.map((c) => c.text.split('/').filter(Boolean).pop() + (c.end === '/' ? '/' : '')).join('  ')}\r\n`);
+    this.cursorRow = 0;
     this.redraw();
   }
 
