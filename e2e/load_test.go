@@ -95,7 +95,7 @@ func TestCancelLoad(t *testing.T) {
 	time.Sleep(500 * time.Millisecond) // well inside a load of 100 MB
 	typeInTerminal(t, ctx, "c", chromedp.KeyModifiers(chromedp.ModifierCtrl))
 	shown := waitTerminal(t, ctx, "the prompt after Ctrl-C", promptCount(2))
-	if want := "layerlab:/workspace$ docker load -i big.tar\n^C\nlayerlab:/workspace$"; !strings.HasSuffix(shown, want) {
+	if want := "layerlab:/workspace$ docker load -i big.tar\n^C\nlayerlab:/workspace$ "; !strings.HasSuffix(shown, want) {
 		t.Errorf("the terminal shows\n%s\nwant it to end with\n%s", shown, want)
 	}
 
@@ -157,6 +157,7 @@ func TestBigLoadKeepsPageResponsive(t *testing.T) {
 		window.loadObserver = new PerformanceObserver(l => { for (const e of l.getEntries()) longTasks.push({start: e.startTime, ms: e.duration}); });
 		loadObserver.observe({type: "longtask", buffered: true});
 		window.loadStart = performance.now();
+		layerlabPage.shell.onCommandDone = () => { window.loadEnd ??= performance.now(); };
 		return true;`)
 
 	typeInTerminal(t, ctx, "docker load -i big.tar"+kb.Enter)
@@ -168,16 +169,18 @@ func TestBigLoadKeepsPageResponsive(t *testing.T) {
 	if want := "layerlab:/workspace$ docker load -i big.tar\ndocker imagesLoaded image: " + bigTarRef + "\nlayerlab:/workspace$ docker images"; !strings.HasSuffix(shown, want) {
 		t.Errorf("the terminal shows\n%s\nwant it to end with\n%s", shown, want)
 	}
+	// The tasks that began while the load ran: from Enter to the command's end.
 	type task struct{ Start, Ms float64 }
 	tasks := eval[[]task](t, ctx, `
 		await new Promise(r => setTimeout(r, 50));
 		loadObserver.disconnect();
-		return longTasks.filter(x => x.start >= loadStart).map(x => ({Start: x.start - loadStart, Ms: x.ms}));`)
+		return longTasks.filter(x => x.start >= loadStart && x.start < loadEnd).map(x => ({Start: x.start - loadStart, Ms: x.ms}));`)
+	loadMs := eval[float64](t, ctx, `return loadEnd - loadStart`)
 	longest := 0.0
 	for _, x := range tasks {
 		longest = max(longest, x.Ms)
 	}
-	t.Logf("long tasks on the main thread during the 100 MB load: %d, longest %.0f ms", len(tasks), longest)
+	t.Logf("long tasks on the main thread during the 100 MB load (%.1f s): %d, longest %.0f ms", loadMs/1000, len(tasks), longest)
 	if longest > 200 {
 		t.Errorf("main-thread tasks during the load: %s; want none over 200 ms", fmt.Sprint(tasks))
 	}
