@@ -52,8 +52,26 @@ func TestTerminalMultiLineHistory(t *testing.T) {
 		t.Errorf("the history keeps %q; want the heredoc as one entry", got)
 	}
 
-	// A line wider than the terminal: Home, then typing at its start, redraws it whole.
+	// A table row padded past the terminal's width (as Docker pads its last column) does not
+	// wrap into a row of blanks: the next line follows on the next row.
 	cols := eval[int](t, ctx, `return layerlabPage.shell.term.cols`)
+	row := strings.Repeat("r", cols-2)
+	typeInTerminal(t, ctx, "printf '%s          \\n%s\\n' "+row+" next"+kb.Enter)
+	waitTerminal(t, ctx, "printf's rows", promptCount(5))
+	next := eval[string](t, ctx, `
+		const b = layerlabPage.shell.term.buffer.active;
+		for (let i = 0; i < b.length - 1; i++) {
+			if (b.getLine(i).translateToString(true).startsWith(`+jsString(row)+`)) return b.getLine(i + 1).translateToString(true);
+		}
+		return "(no row)";`)
+	if next != "next" {
+		t.Errorf("the row after the padded one shows %q; want %q", next, "next")
+	}
+	if r := eval[execResult](t, ctx, `return await layerlab.exec("printf 'a  \\n'")`); r.Stdout != "a  \n" {
+		t.Errorf("layerlab.exec keeps %q; want the blanks kept: %q", r.Stdout, "a  \n")
+	}
+
+	// A line wider than the terminal: Home, then typing at its start, redraws it whole.
 	long := "echo " + strings.Repeat("x", cols+10)
 	typeInTerminal(t, ctx, long)
 	typeInTerminal(t, ctx, kb.Home+"# ")

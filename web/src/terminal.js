@@ -305,6 +305,18 @@ export class Shell {
     const ac = new AbortController();
     this.running = ac;
     let last = '\n';
+    // Blanks at the ends of lines (Docker pads table columns, the last one too) are not drawn:
+    // in a terminal narrower than the table they would wrap into rows that look empty. A
+    // chunk's trailing blanks wait for what follows them. What exec returns keeps every byte.
+    const blanks = { stdout: '', stderr: '' };
+    const show = (chunk, stream) => {
+      let s = blanks[stream] + chunk;
+      const tail = / +$/.exec(s);
+      blanks[stream] = tail ? tail[0] : '';
+      if (tail) s = s.slice(0, -tail[0].length);
+      s = s.replace(/ +(?=\r?\n)/g, '');
+      if (s) this.term.write(stream === 'stderr' ? `\x1b[31m${s}\x1b[0m` : s);
+    };
     try {
       const r = await this.ll.exec(text, {
         tty: true,
@@ -313,9 +325,12 @@ export class Shell {
         onOutput: (chunk, stream) => {
           if (!chunk) return;
           last = chunk[chunk.length - 1];
-          this.term.write(stream === 'stderr' ? `\x1b[31m${chunk}\x1b[0m` : chunk);
+          show(chunk, stream);
         },
       });
+      for (const stream of ['stdout', 'stderr']) {
+        if (blanks[stream]) this.term.write(blanks[stream]);
+      }
       if (r.exitCode === 130 && ac.signal.aborted) {
         this.term.write(last === '\n' ? '^C\r\n' : '^C\r\n');
         last = '\n';
