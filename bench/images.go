@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/layerlab/layerlab/internal/bigimage"
 )
 
@@ -124,6 +125,10 @@ func printWasmSize(w io.Writer, dir string) error {
 func writeImage(path string, size int) (int64, error) {
 	return bigimage.WriteFile(path, "bench:latest", size, 5)
 }
+
+// randomImage is a linux/amd64 image of 5 layers holding random (incompressible) files adding
+// up to about size bytes.
+func randomImage(size int) (v1.Image, error) { return bigimage.Random(size, 5) }
 
 // startDocker starts Debian's dockerd privately, as ../shared/notes/peers.md describes.
 func startDocker(work string) (string, func(), error) {

@@ -18,8 +18,8 @@ var forbidden = []string{"os", "os/exec", "os/signal", "syscall", "syscall/js", 
 // adapters are the small packages named for what they adapt, allowed to use the above.
 var adapters = map[string][]string{
 	"store/layout": {"os", "syscall"},
-	// proxy adapts registries to browsers: the CORS proxy and its client RoundTripper.
-	"proxy": {"net", "net/http"},
+	// proxy adapts registries to browsers: the CORS proxy (and its blob cache on disk).
+	"proxy": {"net", "net/http", "os"},
 	// proxy/client is its client side, the RoundTrippers the browser links.
 	"proxy/client": {"net/http"},
 	// hub is the practice registry layerlab serve hosts (HTTP, its data directory).

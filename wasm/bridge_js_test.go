@@ -55,6 +55,15 @@ func TestBridgeExec(t *testing.T) {
 	}{
 		{"images", []any{"docker images"}, 0, "REPOSITORY   TAG       IMAGE ID   CREATED   SIZE\n", "", ""},
 		{"opts", []any{"docker images", map[string]any{"stdin": ""}}, 0, "REPOSITORY   TAG       IMAGE ID   CREATED   SIZE\n", "", ""},
+		// --format templates run on core/format in the browser: methods of the rows
+		// (listed method expressions), docker's functions, range and table output
+		{"format methods", []any{"docker system df --format '{{.Type}}: {{.Size}}|{{upper .Active}}|{{json .}}'"}, 0,
+			"Images: 0B|0|{\"Active\":\"0\",\"Reclaimable\":\"0B\",\"Size\":\"0B\",\"TotalCount\":\"0\",\"Type\":\"Images\"}\n" +
+				"Containers: 0B|0|{\"Active\":\"0\",\"Reclaimable\":\"0B\",\"Size\":\"0B\",\"TotalCount\":\"0\",\"Type\":\"Containers\"}\n" +
+				"Local Volumes: 0B|0|{\"Active\":\"0\",\"Reclaimable\":\"0B\",\"Size\":\"0B\",\"TotalCount\":\"0\",\"Type\":\"Local Volumes\"}\n" +
+				"Build Cache: 0B|0|{\"Active\":\"0\",\"Reclaimable\":\"0B\",\"Size\":\"0B\",\"TotalCount\":\"0\",\"Type\":\"Build Cache\"}\n", "", ""},
+		{"format table", []any{"docker system df --format 'table {{.Type}}\\t{{.Size}}'"}, 0,
+			"TYPE            SIZE\nImages          0B\nContainers      0B\nLocal Volumes   0B\nBuild Cache     0B\n", "", ""},
 		{"non-zero resolves", []any{"vim"}, 127, "", "vim: the playground does not have this command; run help to see the ones it has\n", ""},
 		{"cwd", []any{"pwd", map[string]any{"cwd": "/root"}}, 0, "/root\n", "", ""},
 		{"bad cwd", []any{"pwd", map[string]any{"cwd": 1}}, 0, "", "", "layerlab.exec: opts.cwd must be a string"},

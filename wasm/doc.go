@@ -10,6 +10,8 @@
 //	layerlab.commands()                               // the shell's command names
 //	layerlab.storage()                                // {usage, quota, persisted}
 //	layerlab.on(event, handler)                       // "images", "files"; resolves to off()
+//	layerlab.lessons() / check(id, step) / progress(id) / restartLesson(id) / loadLesson(name, md)
+//	layerlab.shareLink() / openShareLink(link)        // build links (lessons_js.go)
 //
 // The images, the workspace (/workspace) and the home (/root) live in IndexedDB (package
 // idbstore), so everything persists across reloads and is shared by the origin's tabs. On the

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"syscall/js"
 	"time"
@@ -208,6 +207,7 @@ func install(global js.Value, open opener) {
 		})
 		return off.Value, nil
 	})
+	installLessons(api, session) // lessons_js.go
 	global.Set("layerlab", api)
 }
 
@@ -240,6 +240,7 @@ func export(api js.Value, name string, fn func(args []js.Value) (js.Value, error
 // options are layerlab.exec's second argument.
 type options struct {
 	onOutput js.Value // function(chunk, "stdout"|"stderr"), or undefined
+	onInput  js.Value // function({echo}) -> Promise<string|null>: the terminal's keyboard, or undefined
 	stdin    []byte
 	signal   js.Value // AbortSignal, or undefined
 	tty      bool
@@ -247,7 +248,7 @@ type options struct {
 }
 
 func execOptions(args []js.Value) (options, error) {
-	o := options{onOutput: js.Undefined(), signal: js.Undefined()}
+	o := options{onOutput: js.Undefined(), onInput: js.Undefined(), signal: js.Undefined()}
 	if len(args) == 0 || args[0].IsUndefined() || args[0].IsNull() {
 		return o, nil
 	}
@@ -261,6 +262,12 @@ func execOptions(args []js.Value) (options, error) {
 			return o, errors.New("layerlab.exec: opts.onOutput must be a function")
 		}
 		o.onOutput = v
+	}
+	if v := opts.Get("onInput"); set(v) {
+		if v.Type() != js.TypeFunction {
+			return o, errors.New("layerlab.exec: opts.onInput must be a function")
+		}
+		o.onInput = v
 	}
 	if v := opts.Get("stdin"); set(v) {
 		switch {
@@ -339,8 +346,13 @@ func (s *session) exec(line string, o options) (js.Value, error) {
 				done <- ran{panicked: r}
 			}
 		}()
-		var stdin io.Reader = bytes.NewReader(o.stdin)
-		code, cwd := s.execLine(ctx, line, o.cwd, o.tty, stdin, stdout, stderr)
+		stdio := term.IO{Stdin: bytes.NewReader(o.stdin), Stdout: stdout, Stderr: stderr, TTY: o.tty}
+		if !o.onInput.IsUndefined() && o.tty {
+			// the terminal's keyboard: commands read lines as they are typed
+			in := newInputReader(o.onInput)
+			stdio.Stdin, stdio.Echo = in, in.setEcho
+		}
+		code, cwd := s.shell.Run(ctx, o.cwd, line, stdio)
 		done <- ran{code: code, cwd: cwd}
 	}()
 	var r ran

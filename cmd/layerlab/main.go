@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,7 +15,7 @@ import (
 	"github.com/layerlab/layerlab/core/store/layout"
 )
 
-const usage = `Usage:  layerlab [--store DIR] COMMAND [ARG...]
+const usage = `Usage:  layerlab [--store DIR] [--hub URL] COMMAND [ARG...]
         layerlab serve [--addr HOST:PORT]
 
 Runs docker image commands (images, history, image inspect, tag, rmi, save, load, ...)
@@ -25,6 +24,10 @@ against an image store on disk, or serves the browser playground.
 Options:
       --store DIR   the store directory, an OCI image layout
                     (default $LAYERLAB_HOME, else ~/.layerlab)
+      --hub URL     a running layerlab serve: docker.io names are pushed
+                    to its practice hub and pulled from there when it has
+                    them, other registries reached through its proxy
+                    (default http://127.0.0.1:8080; --hub= for none)
 
 Run 'layerlab COMMAND --help' for a docker command's help.
 `
@@ -38,7 +41,7 @@ func main() {
 
 // run is main without the process: it returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	storeDir, args, err := globalFlags(args)
+	g, args, err := globalFlags(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "layerlab: %v\n\n%s", err, usage)
 		return 125
@@ -54,6 +57,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return serve(ctx, args[1:], stdout, stderr)
 	}
 
+	storeDir := g.store
+	hub, err := parseHub(g.hub)
+	if err != nil {
+		fmt.Fprintf(stderr, "layerlab: %v\n", err)
+		return 125
+	}
 	if storeDir == "" {
 		storeDir, err = defaultStoreDir(os.Getenv, os.UserHomeDir)
 		if err != nil {
@@ -75,30 +84,51 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Now:    time.Now,
 		Getenv: os.Getenv,
 	}
+	withHub(env, hub)
+	withTerminal(env, stdin, stdout)
 	return cli.Run(ctx, env, args)
 }
 
-// globalFlags takes layerlab's own flags (only --store) off the front of args. Everything
+// globals are layerlab's own flags.
+type globals struct {
+	store string // --store; "" means the default
+	hub   string // --hub; "" means none
+}
+
+// globalFlags takes layerlab's own flags (--store, --hub) off the front of args. Everything
 // from the first other word on is the command and belongs to it.
-func globalFlags(args []string) (storeDir string, rest []string, err error) {
+func globalFlags(args []string) (g globals, rest []string, err error) {
+	g.hub = defaultHub
 	for len(args) > 0 {
 		a := args[0]
-		switch {
-		case a == "--store" || a == "-store":
-			if len(args) < 2 || args[1] == "" {
-				return "", nil, errors.New("flag needs an argument: --store")
+		matched := false
+		for _, f := range []struct {
+			name    string
+			v       *string
+			emptyOK bool
+		}{{"store", &g.store, false}, {"hub", &g.hub, true}} {
+			switch {
+			case a == "--"+f.name || a == "-"+f.name:
+				if len(args) < 2 || (args[1] == "" && !f.emptyOK) {
+					return globals{}, nil, fmt.Errorf("flag needs an argument: --%s", f.name)
+				}
+				*f.v, args = args[1], args[2:]
+			case strings.HasPrefix(a, "--"+f.name+"="):
+				*f.v, args = strings.TrimPrefix(a, "--"+f.name+"="), args[1:]
+				if *f.v == "" && !f.emptyOK {
+					return globals{}, nil, fmt.Errorf("flag needs an argument: --%s", f.name)
+				}
+			default:
+				continue
 			}
-			storeDir, args = args[1], args[2:]
-		case strings.HasPrefix(a, "--store="):
-			storeDir, args = strings.TrimPrefix(a, "--store="), args[1:]
-			if storeDir == "" {
-				return "", nil, errors.New("flag needs an argument: --store")
-			}
-		default:
-			return storeDir, args, nil
+			matched = true
+			break
+		}
+		if !matched {
+			return g, args, nil
 		}
 	}
-	return storeDir, args, nil
+	return g, args, nil
 }
 
 // defaultStoreDir is $LAYERLAB_HOME, else ~/.layerlab.

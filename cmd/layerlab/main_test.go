@@ -27,10 +27,15 @@ func TestGlobalFlags(t *testing.T) {
 		{"missing value", []string{"--store"}, "", nil, true},
 		{"empty value", []string{"--store="}, "", nil, true},
 		{"only flag", []string{"--store", "d"}, "d", nil, false},
+		{"hub", []string{"--hub", "http://h:1", "--store", "d", "pull", "x"}, "d", []string{"pull", "x"}, false},
+		{"hub equals", []string{"--hub=http://h:1", "images"}, "", []string{"images"}, false},
+		{"hub none", []string{"--hub=", "images"}, "", []string{"images"}, false},
+		{"hub missing value", []string{"--hub"}, "", nil, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			store, rest, err := globalFlags(tc.args)
+			g, rest, err := globalFlags(tc.args)
+			store := g.store
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err = %v; want error %v", err, tc.wantErr)
 			}
@@ -209,5 +214,31 @@ func TestFilesOpenErrors(t *testing.T) {
 				t.Fatalf("err = %v; want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestParseHub(t *testing.T) {
+	tests := []struct {
+		in, want, err string
+	}{
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", ""},
+		{"https://lab.example/", "https://lab.example", ""},
+		{"", "", ""},
+		{"127.0.0.1:8080", "", `--hub "127.0.0.1:8080": want the URL of a running layerlab serve, like http://127.0.0.1:8080 (or --hub= for none)`},
+		{"ftp://x", "", `--hub "ftp://x": want the URL of a running layerlab serve, like http://127.0.0.1:8080 (or --hub= for none)`},
+	}
+	for _, tc := range tests {
+		u, err := parseHub(tc.in)
+		got := ""
+		if u != nil {
+			got = u.String()
+		}
+		gotErr := ""
+		if err != nil {
+			gotErr = err.Error()
+		}
+		if got != tc.want || gotErr != tc.err {
+			t.Errorf("parseHub(%q): got %q, %q; want %q, %q", tc.in, got, gotErr, tc.want, tc.err)
+		}
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	units "github.com/docker/go-units"
+
 	"github.com/layerlab/layerlab/core/hub"
 	"github.com/layerlab/layerlab/core/proxy"
 )
@@ -58,10 +60,34 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		proxyOpts = append(proxyOpts, proxy.WithTrustedProxies(p))
 		return nil
 	})
-	fl.Func("allow", "add a registry `HOST` to the proxy's allowlist; repeatable", func(v string) error {
-		proxyOpts = append(proxyOpts, proxy.WithAllow(v))
+	fl.Func("allow", "add a registry `HOST` to the proxy's allowlist, or HOST/PATH for a token endpoint on it (auth.example.com/token); repeatable", func(v string) error {
+		host, path, ok := strings.Cut(v, "/")
+		if ok {
+			proxyOpts = append(proxyOpts, proxy.WithAllow(host, "/"+path))
+		} else {
+			proxyOpts = append(proxyOpts, proxy.WithAllow(host))
+		}
 		return nil
 	})
+	var lateOpts []proxy.Option // need the allowlist complete
+	fl.Func("allow-push", "let learners push through the proxy to the upstream `HOST` (docker.io); repeatable", func(v string) error {
+		lateOpts = append(lateOpts, proxy.WithAllowPush(v))
+		return nil
+	})
+	fl.Func("upstream-auth", "the operator's account for an upstream, `UPSTREAM=FILE` (docker.io=/etc/layerlab/hub-creds, FILE holding USER:PASSWORD), used for anonymous learners' pulls; repeatable", func(v string) error {
+		up, file, ok := strings.Cut(v, "=")
+		if !ok || up == "" || file == "" {
+			return fmt.Errorf("want UPSTREAM=FILE, got %q", v)
+		}
+		user, pass, err := readCredentials(file)
+		if err != nil {
+			return fmt.Errorf("upstream-auth %s: %w", up, err)
+		}
+		proxyOpts = append(proxyOpts, proxy.WithUpstreamAuth(up, user, pass))
+		return nil
+	})
+	cacheDir := fl.String("cache", "", "keep the proxy's digest-addressed downloads (blobs, manifests) in `DIR`, shared by all clients")
+	cacheSize := fl.String("cache-size", "10GB", "the most the proxy `cache` holds (least recently used out first)")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -82,7 +108,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
 		return 1
 	}
-	px, err := proxy.New(proxyOpts...)
+	if *cacheDir != "" {
+		n, err := units.FromHumanSize(*cacheSize)
+		if err != nil || n <= 0 {
+			fmt.Fprintf(stderr, "layerlab serve: --cache-size %q: want a size like 10GB or 500MB\n", *cacheSize)
+			return 125
+		}
+		proxyOpts = append(proxyOpts, proxy.WithCache(*cacheDir, n))
+	}
+	px, err := proxy.New(append(proxyOpts, lateOpts...)...)
 	if err != nil {
 		fmt.Fprintf(stderr, "layerlab serve: %v\n", err)
 		return 125
@@ -145,10 +179,25 @@ func withRegistries(px, hb http.Handler, site http.Handler) http.Handler {
 		switch {
 		case strings.HasPrefix(p, "/proxy/") || p == "/proxy":
 			px.ServeHTTP(w, r)
-		case strings.HasPrefix(p, "/v2/") || p == "/v2" || p == hub.TokenPath:
+		case strings.HasPrefix(p, "/v2/") || p == "/v2" || p == hub.TokenPath || strings.HasPrefix(p, hub.APIPath):
 			hb.ServeHTTP(w, r)
 		default:
 			site.ServeHTTP(w, r)
 		}
 	})
+}
+
+// readCredentials reads USER:PASSWORD from the first line of file. Its errors never quote
+// the file's content.
+func readCredentials(file string) (string, string, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", "", fmt.Errorf("reading the credentials: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	user, pass, ok := strings.Cut(strings.TrimSpace(line), ":")
+	if !ok || user == "" || pass == "" {
+		return "", "", fmt.Errorf("%s must hold USER:PASSWORD on its first line", file)
+	}
+	return user, pass, nil
 }

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -70,5 +73,36 @@ func TestServeProxiesDockerHubToMirror(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 400 || !strings.Contains(string(b), "dot segments") {
 		t.Errorf("got %d %q; want 400 and a refusal naming dot segments", resp.StatusCode, b)
+	}
+}
+
+func TestServeRefusesBadProxyFlags(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "creds")
+	if err := os.WriteFile(bad, []byte("just-a-secret-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"credentials without user", []string{"--upstream-auth", "docker.io=" + bad}, "must hold USER:PASSWORD on its first line"},
+		{"missing credentials file", []string{"--upstream-auth", "docker.io=" + filepath.Join(dir, "nope")}, "reading the credentials"},
+		{"no file", []string{"--upstream-auth", "docker.io"}, "want UPSTREAM=FILE"},
+		{"bad cache size", []string{"--cache", dir, "--cache-size", "lots"}, `--cache-size "lots": want a size like 10GB`},
+		{"push to an unknown upstream", []string{"--allow-push", "example.com"}, "not an allowlisted registry"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var errb bytes.Buffer
+			code := serve(context.Background(), append([]string{"--addr", "127.0.0.1:0", "--data", dir}, tc.args...), io.Discard, &errb)
+			if code != 125 || !strings.Contains(errb.String(), tc.want) {
+				t.Errorf("got exit %d, stderr %q; want 125 and %q", code, errb.String(), tc.want)
+			}
+			if strings.Contains(errb.String(), "just-a-secret-token") {
+				t.Errorf("stderr quotes the credentials file: %q", errb.String())
+			}
+		})
 	}
 }

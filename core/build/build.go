@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -46,6 +47,10 @@ type Options struct {
 	NoCache    bool
 	Now        func() time.Time // default time.Now
 	Events     func(Event)      // progress; may be nil
+	// Pull fetches a base image the store does not hold into the store under its normalized
+	// name (docker build pulls what FROM names); an image the registry does not have is
+	// ErrBaseNotFound. nil: a base missing from the store is an error.
+	Pull func(ctx context.Context, name string) error
 }
 
 // Result is the built image.
@@ -56,16 +61,16 @@ type Result struct {
 }
 
 // Build runs the Dockerfile and stores the image (blobs first, tags last).
-func Build(ctx context.Context, s store.Store, o Options) (*Result, error) {
+func Build(ctx context.Context, s store.Store, o Options) (res *Result, err error) {
+	var last lastRecorder // the "lastbuild" record (lastbuild.go)
+	o.Events = last.wrap(o.Events)
+	defer func() { last.save(ctx, s, res, err) }()
 	df, err := dockerfile.Parse(o.Dockerfile)
 	if err != nil {
 		return nil, err
 	}
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.Events == nil {
-		o.Events = func(Event) {}
 	}
 	if o.Context == nil {
 		o.Context = emptyFS{}
@@ -74,6 +79,7 @@ func Build(ctx context.Context, s store.Store, o Options) (*Result, error) {
 		return nil, err
 	}
 	b := &builder{s: s, o: o, df: df, lex: df.Lex()}
+	defer b.sums.save(ctx, b)
 	if v, ok := o.BuildArgs["SOURCE_DATE_EPOCH"]; ok && v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -93,6 +99,11 @@ type builder struct {
 	df     *dockerfile.File
 	lex    *shell.Lex
 	epoch  *time.Time
+	// desc, when set, describes the next step's cache record (BuildKit's "mount / from
+	// exec /bin/sh -c ..." for a RUN); runStep consumes it.
+	desc string
+	// sums is the context checksum cache (sumcache.go)
+	sums sumCache
 }
 
 // stageState is dispatchState's counterpart: the image being made and its filesystem.
@@ -140,8 +151,10 @@ func (b *builder) run(ctx context.Context) (*Result, error) {
 		}
 		b.bases[i] = name
 	}
-	// Only the stages the target needs are built, in order.
+	// Only the stages the target needs are built, each after the stages it uses. FROM
+	// names only earlier stages; COPY --from and RUN --mount from= may name later ones.
 	need := map[int]bool{}
+	var order []int
 	var visit func(i int)
 	visit = func(i int) {
 		if need[i] {
@@ -153,18 +166,37 @@ func (b *builder) run(ctx context.Context) (*Result, error) {
 		}
 		for _, c := range stages[i].Commands {
 			if cp, ok := c.(*instructions.CopyCommand); ok && cp.From != "" {
-				if j, ok := b.stageIndex(cp.From, i); ok {
+				if j, ok := b.stageRef(cp.From); ok {
 					visit(j)
 				}
 			}
+			if rc, ok := c.(*instructions.RunCommand); ok {
+				for _, m := range instructions.GetMounts(rc) {
+					if j, ok := b.stageRef(m.From); ok && m.From != "" {
+						visit(j)
+					}
+				}
+			}
 		}
+		order = append(order, i)
 	}
 	visit(target)
-	b.o.Events(b.plan(need, target))
-	for i := 0; i <= target; i++ {
-		if !need[i] {
-			continue
-		}
+	if err := b.checkCycles(); err != nil {
+		return nil, err
+	}
+	if err := b.checkBases(ctx, need, target); err != nil {
+		return nil, err
+	}
+	plan := b.plan(need, target)
+	if err := b.prevalidate(need); err != nil {
+		// BuildKit finds these while converting the Dockerfile: after loading the bases'
+		// metadata and .dockerignore, before it reads the context.
+		plan.UsesContext = false
+		b.o.Events(plan)
+		return nil, err
+	}
+	b.o.Events(plan)
+	for _, i := range order {
 		st, err := b.runStage(ctx, &stages[i], i, global)
 		if err != nil {
 			return nil, err
@@ -178,7 +210,7 @@ func (b *builder) run(ctx context.Context) (*Result, error) {
 func (b *builder) plan(need map[int]bool, target int) Event {
 	ev := Event{Type: Planned}
 	seen := map[string]bool{}
-	for i := 0; i <= target; i++ {
+	for i := range b.df.Stages {
 		if !need[i] {
 			continue
 		}
@@ -202,6 +234,12 @@ func (b *builder) plan(need map[int]bool, target int) Event {
 		}
 	}
 	return ev
+}
+
+// stageRef finds the stage a COPY --from or a mount's from= names: any stage's name, or
+// its index.
+func (b *builder) stageRef(name string) (int, bool) {
+	return b.stageIndex(name, len(b.df.Stages))
 }
 
 // stageIndex finds the stage a FROM or --from names: an earlier stage's name or index.
@@ -256,9 +294,11 @@ func (b *builder) globalArgs(target string) *envList {
 }
 
 // stageName is how BuildKit's progress prefixes a stage's steps: nothing in a one-stage
-// Dockerfile, else the stage's name or "stage-N".
+// Dockerfile, else the stage's name or "stage-N". BuildKit counts as stages also the
+// sources it adds for COPY --from=IMAGE and for every RUN --mount not from a stage (the
+// mount's scratch or image), so those make even one FROM's steps "[stage-0 2/3]".
 func stageName(stages []instructions.Stage, i int) string {
-	if len(stages) == 1 {
+	if len(stages) == 1 && !hasExtraSources(stages) {
 		return ""
 	}
 	if stages[i].Name != "" {
@@ -358,12 +398,12 @@ func (b *builder) runStage(ctx context.Context, stage *instructions.Stage, index
 	}
 	for _, cmd := range stage.Commands {
 		if err := b.dispatch(ctx, st, cmd, global); err != nil {
-			loc := cmd.Location()
-			line := 0
-			if len(loc) > 0 {
-				line = loc[0].Start.Line
+			var se *StepError
+			if errors.As(err, &se) {
+				return nil, err
 			}
-			return nil, &StepError{Line: line, Instruction: fmt.Sprint(cmd), Err: err}
+			line, end := cmdLines(cmd)
+			return nil, &StepError{Line: line, EndLine: end, Instruction: fmt.Sprint(cmd), Err: err}
 		}
 	}
 	return st, nil
@@ -372,8 +412,12 @@ func (b *builder) runStage(ctx context.Context, stage *instructions.Stage, index
 // StepError is a build step that failed: the Dockerfile line and instruction, and why.
 type StepError struct {
 	Line        int
+	EndLine     int // the last line of an instruction spanning several (a heredoc); 0 = Line
 	Instruction string
 	Err         error
+	// More are further places BuildKit shows, each as its own excerpt after the first (the
+	// other COPY --from of a stage cycle): {start, end} lines.
+	More [][2]int
 }
 
 func (e *StepError) Error() string {
@@ -411,7 +455,7 @@ func (b *builder) loadBase(ctx context.Context, st *stageState, name string) err
 		}
 	}
 	if desc == nil {
-		return fmt.Errorf("base image %s: not found in the store (pull it first)", reference.FamiliarString(named))
+		return &baseNotFound{name: name, ref: named.String()}
 	}
 	mb, err := store.ReadBlob(ctx, b.s, desc.Digest)
 	if err != nil {
@@ -610,4 +654,38 @@ type emptyFS struct{}
 
 func (emptyFS) Open(name string) (fs.File, error) {
 	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+}
+
+// hasExtraSources reports whether dockerfile2llb's stage dependency graph gets states
+// beyond the stages: a COPY --from or RUN --mount from= naming no stage, or a mount with
+// no from= at all.
+func hasExtraSources(stages []instructions.Stage) bool {
+	isStage := func(name string) bool {
+		if _, err := strconv.Atoi(name); err == nil {
+			return true
+		}
+		for _, st := range stages {
+			if st.Name != "" && strings.EqualFold(st.Name, name) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, st := range stages {
+		for _, c := range st.Commands {
+			switch c := c.(type) {
+			case *instructions.CopyCommand:
+				if c.From != "" && !isStage(c.From) {
+					return true
+				}
+			case *instructions.RunCommand:
+				for _, m := range instructions.GetMounts(c) {
+					if m.From == "" || !isStage(m.From) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }

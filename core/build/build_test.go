@@ -101,14 +101,18 @@ func TestBadInput(t *testing.T) {
 	tests := []struct {
 		name, df, want string
 	}{
-		{"missing file", "FROM busybox\nCOPY nope.txt /\n", `Dockerfile:2: COPY nope.txt /: failed to calculate checksum: "/nope.txt": not found`},
-		{"missing base", "FROM nosuch:1.0\nCOPY a.txt /\n", "base image nosuch:1.0: not found in the store (pull it first)"},
+		{"missing file", "FROM busybox\nCOPY nope.txt /\n", `Dockerfile:2: COPY nope.txt /: failed to compute cache key: failed to calculate checksum: "/nope.txt": not found`},
+		{"missing base", "FROM nosuch:1.0\nCOPY a.txt /\n", "Dockerfile:1: FROM nosuch:1.0: nosuch:1.0: failed to resolve source metadata for docker.io/library/nosuch:1.0: docker.io/library/nosuch:1.0: not found"},
 		{"syntax", "FROM busybox\nCOPPY a b\n", "parsing Dockerfile line 2: unknown instruction: COPPY: \"COPPY a b\" (did you mean COPY?)"},
 		{"run not found", "FROM busybox\nRUN nosuchcmd -x\n", "Dockerfile:2: RUN nosuchcmd -x: process \"/bin/sh -c nosuchcmd -x\" did not complete successfully: exit code: 127\n/bin/sh: nosuchcmd: not found"},
 		{"run exit", "FROM busybox\nRUN exit 3\n", "exit code: 3"},
 		{"bad chown", "FROM busybox\nCOPY --chown=ghost a.txt /\n", "unable to find user ghost: no matching entries in passwd file"},
 		{"bad signal", "FROM busybox\nSTOPSIGNAL SIGNOPE\n", "invalid signal: SIGNOPE"},
-		{"copy --link", "FROM busybox\nCOPY --link a.txt /\n", "COPY --link is not supported yet"},
+		{"stage cycle", "FROM busybox AS a\nCOPY --from=a /x /y\n", "Dockerfile:2: COPY --from=a /x /y: circular dependency detected on stage: a"},
+		{"add url", "FROM busybox\nADD https://example.com/x.tar /x\n", "ADD https://example.com/x.tar: layerlab cannot fetch URLs"},
+		{"checksum local", "FROM busybox\nADD --checksum=sha256:0000000000000000000000000000000000000000000000000000000000000000 a.txt /a\n", "checksum requires HTTP(S) or Git sources"},
+		{"chmod invalid", "FROM busybox\nCOPY --chmod=x a.txt /a\n", "invalid syntax"},
+		{"mount bad key", "FROM busybox\nRUN --mount=type=cache,tagret=/x ls\n", "Dockerfile:2: RUN --mount=type=cache,tagret=/x ls: unexpected key 'tagret' in 'tagret=/x' (did you mean target?)"},
 		{"other platform", "FROM --platform=linux/arm64 busybox\n", "Dockerfile:1: FROM --platform=linux/arm64: only linux/amd64 is supported"},
 	}
 	for _, tc := range tests {

@@ -18,7 +18,7 @@ import (
 )
 
 var (
-	bkStep   = regexp.MustCompile(`^#(\d+) (\[\s*\d+/\d+\] .*)$`)
+	bkStep   = regexp.MustCompile(`^#(\d+) (\[(?:[^\]]* )?\s*\d+/\d+\] .*)$`)
 	bkCached = regexp.MustCompile(`^#(\d+) CACHED$`)
 )
 

@@ -5,6 +5,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/layerlab/layerlab/core/buildcheck"
 	"github.com/layerlab/layerlab/core/fsys"
 )
 
@@ -20,6 +21,9 @@ const (
 	// Planned comes first, once: what the build will resolve and read (Bases, UsesContext),
 	// so a renderer can show BuildKit's [internal] steps before the numbered ones.
 	Planned EventType = "planned"
+	// Checked is sent by the caller that ran core/buildcheck over the Dockerfile (core/build
+	// does not check): BuildKit's warnings and layerlab's advice, told apart by Source.
+	Checked EventType = "checked"
 )
 
 // Event is one entry of the structured progress stream. Steps are numbered as BuildKit
@@ -41,4 +45,7 @@ type Event struct {
 	// Planned only:
 	Bases       []string // the base images the needed stages resolve, normalized, in order
 	UsesContext bool     // a needed stage COPYs or ADDs from the build context
+
+	// Checked only:
+	Findings []buildcheck.Finding
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -18,27 +19,66 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	"github.com/moby/patternmatcher"
+	chmod "github.com/tonistiigi/dchapes-mode"
 
 	"github.com/layerlab/layerlab/core/fsys"
+	sh "github.com/layerlab/layerlab/core/shell"
 )
 
-// cacheRecord is what the build cache keeps per step key: the layer the step made.
+// cacheRecord is what the build cache keeps per step key: the layer the step made, and
+// what `docker builder du` shows of it.
 type cacheRecord struct {
-	Digest    v1.Hash         `json:"digest"`
-	DiffID    v1.Hash         `json:"diffID"`
-	Size      int64           `json:"size"`
-	MediaType types.MediaType `json:"mediaType"`
+	Digest      v1.Hash         `json:"digest"`
+	DiffID      v1.Hash         `json:"diffID"`
+	Size        int64           `json:"size"`
+	MediaType   types.MediaType `json:"mediaType"`
+	TarSize     int64           `json:"tarSize,omitempty"` // uncompressed, as BuildKit's du counts
+	Created     time.Time       `json:"created,omitzero"`
+	LastUsed    time.Time       `json:"lastUsed,omitzero"`
+	Uses        int             `json:"uses,omitempty"`
+	Description string          `json:"description,omitempty"`
 }
+
+func (r cacheRecord) size() int64 {
+	if r.TarSize > 0 {
+		return r.TarSize
+	}
+	return r.Size
+}
+
+// touchEvery is how stale a record's last-used time may get before a cache hit rewrites
+// it: often enough for prune's until= filter, rare enough that a cached rebuild does not
+// write a record per step.
+const touchEvery = time.Hour
 
 // step runs (or finds in the cache) a step that changes the filesystem and appends its
 // layer to the stage.
 func (b *builder) step(ctx context.Context, st *stageState, name, key string, apply func(*fsys.FS) error, output ...func() []byte) error {
+	return b.runStep(ctx, st, name, key, false, apply, output...)
+}
+
+// linkStep is step for COPY --link: apply works on an empty filesystem and its whole
+// content is the layer, laid over the stage's files whatever they are (BuildKit's MergeOp).
+func (b *builder) linkStep(ctx context.Context, st *stageState, name, key string, apply func(*fsys.FS) error) error {
+	return b.runStep(ctx, st, name, key, true, apply)
+}
+
+func (b *builder) runStep(ctx context.Context, st *stageState, name, key string, link bool, apply func(*fsys.FS) error, output ...func() []byte) error {
+	desc := b.desc
+	b.desc = ""
 	start := time.Now()
 	ev := Event{Step: st.cmdIndex, Total: st.cmdTotal, Name: name, CacheKey: key}
 	ev.Type = StepStarted
 	b.o.Events(ev)
 	if !b.o.NoCache {
 		if rec, ok := b.cached(ctx, key); ok {
+			if now := b.o.Now(); now.Sub(rec.LastUsed) > touchEvery {
+				rec.LastUsed, rec.Uses = now.UTC(), rec.Uses+1
+				if rb, err := json.Marshal(rec); err == nil {
+					b.s.PutRecord(ctx, CacheKind, key, rb) // best effort: only du's times
+				}
+			}
 			d := v1.Descriptor{MediaType: rec.MediaType, Digest: rec.Digest, Size: rec.Size}
 			st.descs = append(st.descs, d)
 			st.diffIDs = append(st.diffIDs, rec.DiffID)
@@ -54,23 +94,32 @@ func (b *builder) step(ctx context.Context, st *stageState, name, key string, ap
 		b.o.Events(ev)
 		return err
 	}
-	cur, err := b.materialize(ctx, st)
-	if err != nil {
-		return fail(err)
-	}
-	lower := cur.Clone()
-	cur.TouchNonEmptyDirs(b.o.Now())
-	err = apply(cur)
-	for _, o := range output {
-		if out := o(); len(out) > 0 {
-			b.o.Events(Event{Type: StepOutput, Step: st.cmdIndex, Total: st.cmdTotal, Name: name, CacheKey: key, Output: out})
+	var changes []fsys.Change
+	if link {
+		scratch := fsys.New()
+		if err := apply(scratch); err != nil {
+			return fail(err)
 		}
+		changes = fsys.Diff(fsys.New(), scratch)
+	} else {
+		cur, err := b.materialize(ctx, st)
+		if err != nil {
+			return fail(err)
+		}
+		lower := cur.Clone()
+		cur.TouchNonEmptyDirs(b.o.Now())
+		err = apply(cur)
+		for _, o := range output {
+			if out := o(); len(out) > 0 {
+				b.o.Events(Event{Type: StepOutput, Step: st.cmdIndex, Total: st.cmdTotal, Name: name, CacheKey: key, Output: out})
+			}
+		}
+		if err != nil {
+			st.fs = lower // the failed step leaves nothing behind
+			return fail(err)
+		}
+		changes = fsys.Diff(lower, cur)
 	}
-	if err != nil {
-		st.fs = lower // the failed step leaves nothing behind
-		return fail(err)
-	}
-	changes := fsys.Diff(lower, cur)
 	var tb bytes.Buffer
 	if err := fsys.WriteTar(&tb, changes, b.epoch); err != nil {
 		return fail(err)
@@ -82,13 +131,22 @@ func (b *builder) step(ctx context.Context, st *stageState, name, key string, ap
 	if err := b.s.PutBlob(ctx, l.digest, bytes.NewReader(l.compressed)); err != nil {
 		return fail(fmt.Errorf("storing the layer: %w", err))
 	}
-	rec := cacheRecord{Digest: l.digest, DiffID: l.diffID, Size: l.size, MediaType: types.OCILayer}
+	now := b.o.Now().UTC()
+	rec := cacheRecord{Digest: l.digest, DiffID: l.diffID, Size: l.size, MediaType: types.OCILayer,
+		TarSize: int64(tb.Len()), Created: now, LastUsed: now, Uses: 1, Description: describe(name)}
+	if desc != "" {
+		rec.Description = desc
+	}
 	rb, _ := json.Marshal(rec)
 	if err := b.s.PutRecord(ctx, CacheKind, key, rb); err != nil {
 		return fail(fmt.Errorf("recording the step in the build cache: %w", err))
 	}
-	st.descs = append(st.descs, v1.Descriptor{MediaType: rec.MediaType, Digest: rec.Digest, Size: rec.Size})
+	d := v1.Descriptor{MediaType: rec.MediaType, Digest: rec.Digest, Size: rec.Size}
+	st.descs = append(st.descs, d)
 	st.diffIDs = append(st.diffIDs, rec.DiffID)
+	if link {
+		st.pending = append(st.pending, d) // laid over the stage's files when a step needs them
+	}
 	st.key = key
 	ev.Type, ev.DiffID, ev.Size, ev.Changes, ev.Duration = StepDone, rec.DiffID, rec.Size, changes, time.Since(start)
 	b.o.Events(ev)
@@ -182,7 +240,10 @@ type copySpec struct {
 	from     string
 	chown    string
 	chmod    string
+	link     bool
 	parents  bool
+	excludes []string
+	checksum string
 	sources  []string
 	contents []instructions.SourceContent
 	dest     string
@@ -191,31 +252,32 @@ type copySpec struct {
 }
 
 func (b *builder) dispatchCopy(ctx context.Context, st *stageState, c *instructions.CopyCommand) error {
-	if c.Link {
-		return fmt.Errorf("COPY --link is not supported yet in layerlab (its layer is made differently); remove --link")
-	}
-	if len(c.ExcludePatterns) > 0 {
-		return fmt.Errorf("COPY --exclude is not supported yet in layerlab")
-	}
 	return b.copyFiles(ctx, st, copySpec{from: c.From, chown: c.Chown, chmod: c.Chmod, parents: c.Parents,
+		link: c.Link, excludes: c.ExcludePatterns,
 		sources: c.SourcePaths, contents: c.SourceContents, dest: c.DestPath, original: c.String()})
 }
 
 func (b *builder) dispatchAdd(ctx context.Context, st *stageState, c *instructions.AddCommand) error {
-	if c.Link || len(c.ExcludePatterns) > 0 || c.Checksum != "" || c.KeepGitDir != nil {
-		return fmt.Errorf("ADD --link, --exclude, --checksum and --keep-git-dir are not supported yet in layerlab")
-	}
-	for _, src := range c.SourcePaths {
-		if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") || strings.HasPrefix(src, "git@") {
-			return fmt.Errorf("ADD from a URL or git is not supported in layerlab (no network); download into the context and COPY it")
-		}
+	if c.KeepGitDir != nil {
+		return fmt.Errorf("ADD --keep-git-dir: git sources cannot be fetched in layerlab (no network); clone into the context and COPY it")
 	}
 	unpack := true
 	if c.Unpack != nil {
 		unpack = *c.Unpack
 	}
-	return b.copyFiles(ctx, st, copySpec{add: true, chown: c.Chown, chmod: c.Chmod,
-		sources: c.SourcePaths, contents: c.SourceContents, dest: c.DestPath, original: c.String(), unpack: unpack})
+	return b.copyFiles(ctx, st, copySpec{add: true, chown: c.Chown, chmod: c.Chmod, link: c.Link, excludes: c.ExcludePatterns,
+		checksum: c.Checksum, sources: c.SourcePaths, contents: c.SourceContents, dest: c.DestPath, original: c.String(), unpack: unpack})
+}
+
+// remoteSource reports whether an ADD source is a URL or a git repository, which layerlab
+// does not fetch: the page has no network beyond its registry proxy.
+func remoteSource(src string) bool {
+	for _, p := range []string{"http://", "https://", "git@", "git://", "ssh://"} {
+		if strings.HasPrefix(src, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // copySource is where a COPY reads from: the context, a stage, an image or a heredoc.
@@ -229,7 +291,7 @@ func (b *builder) copySourceFor(ctx context.Context, st *stageState, from string
 	if from == "" {
 		return copySource{fsys: b.o.Context, key: "context"}, nil
 	}
-	if j, ok := b.stageIndex(from, st.index); ok {
+	if j, ok := b.stageRef(from); ok && j != st.index {
 		src := b.stages[j]
 		if src == nil {
 			return copySource{}, fmt.Errorf("stage %q was not built", from)
@@ -252,18 +314,57 @@ func (b *builder) copySourceFor(ctx context.Context, st *stageState, from string
 }
 
 func (b *builder) copyFiles(ctx context.Context, st *stageState, c copySpec) error {
-	if c.parents {
-		return fmt.Errorf("COPY --parents is not supported yet in layerlab")
-	}
 	var mode *int64
+	var modeSet *chmod.Set
 	if c.chmod != "" {
+		nonOctal := fmt.Errorf("invalid chmod parameter: '%v'. it should be octal string and between 0 and 07777", c.chmod)
 		m, err := strconv.ParseUint(c.chmod, 8, 32)
-		if err != nil || m > 0o7777 {
-			return fmt.Errorf("invalid chmod parameter: '%v'. it should be octal string and between 0 and 07777", c.chmod)
+		if err == nil {
+			if m > 0o7777 {
+				return nonOctal
+			}
+			mm := int64(m)
+			mode = &mm
+		} else {
+			set, err := chmod.ParseWithUmask(c.chmod, 0)
+			if err != nil {
+				var ne *strconv.NumError
+				if errors.As(err, &ne) {
+					return nonOctal
+				}
+				return err
+			}
+			modeSet = &set
 		}
-		mm := int64(m)
-		mode = &mm
 	}
+	if c.checksum != "" {
+		if len(c.sources) != 1 {
+			return errors.New("checksum can't be specified for multiple sources")
+		}
+		if !strings.HasPrefix(c.sources[0], "http://") && !strings.HasPrefix(c.sources[0], "https://") && !strings.HasPrefix(c.sources[0], "git@") {
+			return errors.New("checksum requires HTTP(S) or Git sources")
+		}
+	}
+	for _, src := range c.sources {
+		if c.add && remoteSource(src) {
+			return fmt.Errorf("ADD %s: layerlab cannot fetch URLs or git repositories (no network in the playground); download it into the context and COPY it", src)
+		}
+		if !c.add && (strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://")) {
+			return errors.New("source can't be a URL for COPY")
+		}
+	}
+	var exclude *patternmatcher.PatternMatcher
+	if len(c.excludes) > 0 {
+		pm, err := patternmatcher.New(c.excludes)
+		if err != nil {
+			return fmt.Errorf("invalid excludepatterns: %s: %w", c.excludes, err)
+		}
+		exclude = pm
+	}
+	// COPY --link makes its layer from the files alone, copied onto an empty filesystem, and
+	// merges it (BuildKit's MergeOp): the layer holds the destination's parent directories
+	// as the copy created them. With --chmod BuildKit does a plain copy instead.
+	link := c.link && c.chmod == ""
 	dest := c.dest
 	keepSlash := strings.HasSuffix(dest, "/") || dest == "." || dest == ""
 	if !strings.HasPrefix(dest, "/") {
@@ -293,39 +394,60 @@ func (b *builder) copyFiles(ctx context.Context, st *stageState, c copySpec) err
 	if err != nil {
 		return err
 	}
+	name := b.stepName(st, c.original)
 	type source struct {
 		fsys      fs.FS
 		keepOwner bool
 		matches   []string // clean relative paths ("" = the root)
+		include   string   // --parents: the pattern below the root that selects files
 	}
 	var sources []source
-	keyParts := []string{st.key, "copy", strconv.FormatBool(c.add), strconv.FormatBool(c.unpack), dest, strconv.FormatBool(destDir), c.chown, c.chmod, src.key}
+	keyParts := []string{st.key, "copy", strconv.FormatBool(c.add), strconv.FormatBool(c.unpack), dest, strconv.FormatBool(destDir), c.chown, c.chmod, src.key,
+		strconv.FormatBool(link), strconv.FormatBool(c.parents), strings.Join(c.excludes, "\x00")}
 	for _, sp := range c.sources {
 		msg += " " + sp
-		p := fsys.Clean(sp)
 		var matches []string
-		if strings.ContainsAny(p, "*?[") {
+		include := ""
+		p := fsys.Clean(sp)
+		if c.parents {
+			// The part after "/./" is kept below the destination; without one, the whole path.
+			root, pattern, ok := strings.Cut(sp, "/./")
+			if !ok {
+				root, pattern = "/", sp
+			}
+			p, include = fsys.Clean(root), fsys.Clean(pattern)
+			if !strings.ContainsAny(root+pattern, "*?[") {
+				req := path.Join(p, include)
+				if _, err := fs.Stat(src.fsys, orDot(req)); err != nil {
+					return b.failStep(st, name, fmt.Errorf("failed to calculate checksum: %q: not found", "/"+req))
+				}
+			}
+		}
+		if !c.parents && strings.ContainsAny(p, "*?[") {
 			m, err := fs.Glob(src.fsys, p)
 			if err != nil {
 				return fmt.Errorf("bad pattern %q: %w", sp, err)
 			}
 			matches = m
 		} else {
-			name := p
-			if name == "" {
-				name = "."
-			}
-			if _, err := fs.Stat(src.fsys, name); err != nil {
-				return fmt.Errorf("failed to calculate checksum: %q: not found", "/"+p)
+			if _, err := fs.Stat(src.fsys, orDot(p)); err != nil {
+				// BuildKit says "checksum of ref <snapshot id>": layerlab has no such ids.
+				return b.failStep(st, name, fmt.Errorf("failed to calculate checksum: %q: not found", "/"+p))
 			}
 			matches = []string{p}
 		}
-		sum, err := checksum(src.fsys, matches)
-		if err != nil {
-			return err
+		for _, m := range matches {
+			sel, err := selectPaths(src.fsys, m, include, exclude)
+			if err != nil {
+				return err
+			}
+			sum, err := b.checksum(ctx, src.fsys, []string{m}, sel)
+			if err != nil {
+				return err
+			}
+			keyParts = append(keyParts, sp, m, include, sum)
 		}
-		keyParts = append(keyParts, sp, sum)
-		sources = append(sources, source{src.fsys, src.keepOwner, matches})
+		sources = append(sources, source{src.fsys, src.keepOwner, matches, include})
 	}
 	for _, hd := range c.contents {
 		msg += " <<" + hd.Path
@@ -338,12 +460,11 @@ func (b *builder) copyFiles(ctx context.Context, st *stageState, c copySpec) err
 			return err
 		}
 		keyParts = append(keyParts, "heredoc", hd.Path, hd.Data)
-		sources = append(sources, source{doc.IOFS(), false, []string{name}})
+		sources = append(sources, source{doc.IOFS(), false, []string{name}, ""})
 	}
 	msg += " " + c.dest
-	name := b.stepName(st, c.original)
 	key := hashKey(keyParts...)
-	err = b.step(ctx, st, name, key, func(f *fsys.FS) error {
+	apply := func(f *fsys.FS) error {
 		uid, gid := -1, -1
 		if c.chown != "" {
 			var err error
@@ -352,15 +473,32 @@ func (b *builder) copyFiles(ctx context.Context, st *stageState, c copySpec) err
 			}
 		}
 		for _, s := range sources {
-			cp := &copier{ctx: s.fsys, f: f, uid: uid, gid: gid, keepOwner: s.keepOwner, mode: mode, now: b.o.Now(), unpack: c.unpack}
+			cp := &copier{ctx: s.fsys, f: f, uid: uid, gid: gid, keepOwner: s.keepOwner, mode: mode, modeSet: modeSet, now: b.o.Now(), unpack: c.unpack}
 			for _, m := range s.matches {
+				sel, err := selectPaths(s.fsys, m, s.include, exclude)
+				if err != nil {
+					return err
+				}
+				cp.sel = sel
+				if s.include != "" {
+					// --parents copies the root's contents, filtered, into the destination.
+					if err := cp.copy(m, dest, true); err != nil {
+						return err
+					}
+					continue
+				}
 				if err := cp.copy(m, dest, destDir); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
-	})
+	}
+	if link {
+		err = b.linkStep(ctx, st, name, key, apply)
+	} else {
+		err = b.step(ctx, st, name, key, apply)
+	}
 	if err != nil {
 		return err
 	}
@@ -370,7 +508,7 @@ func (b *builder) copyFiles(ctx context.Context, st *stageState, c copySpec) err
 
 // checksum is the content key of COPY sources: names, types, modes, sizes, link targets and
 // contents, never mtimes (BuildKit's content checksum).
-func checksum(ctx fs.FS, matches []string) (string, error) {
+func (b *builder) checksum(cctx context.Context, ctx fs.FS, matches []string, sel map[string]bool) (string, error) {
 	h := sha256.New()
 	for _, m := range matches {
 		root := m
@@ -380,6 +518,12 @@ func checksum(ctx fs.FS, matches []string) (string, error) {
 		err := fs.WalkDir(ctx, root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
+			}
+			if sel != nil && p != root && !sel[relTo(root, p)] {
+				if d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
 			}
 			info, err := d.Info()
 			if err != nil {
@@ -397,11 +541,10 @@ func checksum(ctx fs.FS, matches []string) (string, error) {
 				fmt.Fprintf(h, "%s\x00", target)
 			}
 			if info.Mode().IsRegular() {
-				data, err := fs.ReadFile(ctx, p)
+				sum, err := b.contentSum(cctx, ctx, p, info)
 				if err != nil {
 					return err
 				}
-				sum := sha256.Sum256(data)
 				h.Write(sum[:])
 			}
 			return nil
@@ -419,6 +562,9 @@ type copier struct {
 	uid, gid  int // -1: no --chown
 	keepOwner bool
 	mode      *int64
+	modeSet   *chmod.Set      // --chmod in symbolic form
+	sel       map[string]bool // paths below the copied root to copy (nil: all)
+	root      string          // the copied root, for sel
 	now       time.Time
 	unpack    bool
 }
@@ -474,11 +620,24 @@ func (c *copier) copy(src, dest string, destDir bool) error {
 		return err
 	}
 	du, dg := c.dirOwner()
+	c.root = src
+	// fsutil creates the destination's missing directories with the --chmod mode when it
+	// is octal (so COPY --chmod=600 f /new/ makes /new 0600), else 0755.
+	dirMode := int64(0o755)
+	if c.mode != nil {
+		dirMode = *c.mode
+	}
 	if info.IsDir() {
-		if err := c.f.MkdirAll(path.Dir("/"+rdest), 0o755, du, dg, c.now); err != nil {
+		if err := c.f.MkdirAll(path.Dir("/"+rdest), dirMode, du, dg, c.now); err != nil {
 			return err
 		}
-		return c.copyDir(name, rdest, info)
+		// The destination itself is made like its parents (or kept, if it exists): only its
+		// time comes from the source directory.
+		top := fsys.Node{Type: tar.TypeDir, Mode: dirMode, UID: du, GID: dg}
+		if old := c.f.Get(rdest); old != nil && old.IsDir() {
+			top = *old
+		}
+		return c.copyDir(name, rdest, info, &top)
 	}
 	if c.unpack {
 		if ok, err := c.tryUnpack(name, rdest); ok || err != nil {
@@ -486,11 +645,11 @@ func (c *copier) copy(src, dest string, destDir bool) error {
 		}
 	}
 	if n := c.f.Get(rdest); destDir || (n != nil && n.IsDir()) {
-		if err := c.f.MkdirAll("/"+rdest, 0o755, du, dg, c.now); err != nil {
+		if err := c.f.MkdirAll("/"+rdest, dirMode, du, dg, c.now); err != nil {
 			return err
 		}
 		rdest = path.Join(rdest, path.Base("/"+src))
-	} else if err := c.f.MkdirAll(path.Dir("/"+rdest), 0o755, du, dg, c.now); err != nil {
+	} else if err := c.f.MkdirAll(path.Dir("/"+rdest), dirMode, du, dg, c.now); err != nil {
 		return err
 	}
 	return c.copyFile(name, rdest, info)
@@ -498,7 +657,10 @@ func (c *copier) copy(src, dest string, destDir bool) error {
 
 func (c *copier) meta(info fs.FileInfo) (int64, time.Time) {
 	m := tarMode(info.Mode())
-	if c.mode != nil {
+	switch {
+	case c.modeSet != nil:
+		m = tarMode(c.modeSet.Apply(info.Mode()))
+	case c.mode != nil:
 		m = *c.mode
 	}
 	return m, info.ModTime()
@@ -527,9 +689,12 @@ func (c *copier) copyFile(src, dest string, info fs.FileInfo) error {
 	return c.f.Write(dest, n, c.now)
 }
 
-func (c *copier) copyDir(src, dest string, info fs.FileInfo) error {
+func (c *copier) copyDir(src, dest string, info fs.FileInfo, top *fsys.Node) error {
 	m, mt := c.meta(info)
 	uid, gid := c.owner(info)
+	if top != nil {
+		m, uid, gid = top.Mode, top.UID, top.GID
+	}
 	if old := c.f.Get(dest); old != nil && !old.IsDir() {
 		return fmt.Errorf("cannot copy directory %s over file /%s", src, dest)
 	}
@@ -548,8 +713,11 @@ func (c *copier) copyDir(src, dest string, info fs.FileInfo) error {
 			return err
 		}
 		cs, cd := path.Join(src, e.Name()), path.Join(dest, e.Name())
+		if c.sel != nil && !c.sel[relTo(orDot(c.root), cs)] {
+			continue
+		}
 		if e.IsDir() {
-			if err := c.copyDir(cs, cd, ci); err != nil {
+			if err := c.copyDir(cs, cd, ci, nil); err != nil {
 				return err
 			}
 			continue
@@ -565,48 +733,24 @@ func (c *copier) copyDir(src, dest string, info fs.FileInfo) error {
 }
 
 // lookupUser resolves "user[:group]" (names or numbers) against the image's /etc/passwd and
-// /etc/group.
+// /etc/group (core/shell's reading, shared with chown).
 func lookupUser(f *fsys.FS, spec string) (int, int, error) {
-	u, g, hasGroup := strings.Cut(spec, ":")
-	uid, gid := -1, -1
-	if n, err := strconv.Atoi(u); err == nil {
-		uid = n
-		gid = n
-		if e := findEntry(f, "etc/passwd", func(fields []string) bool { return fields[2] == u }); e != nil && len(e) > 3 {
-			gid, _ = strconv.Atoi(e[3])
-		}
-	} else if e := findEntry(f, "etc/passwd", func(fields []string) bool { return fields[0] == u }); e != nil && len(e) > 3 {
-		uid, _ = strconv.Atoi(e[2])
-		gid, _ = strconv.Atoi(e[3])
-	} else {
-		return 0, 0, fmt.Errorf("unable to find user %s: no matching entries in passwd file", u)
-	}
-	if hasGroup {
-		if n, err := strconv.Atoi(g); err == nil {
-			gid = n
-		} else if e := findEntry(f, "etc/group", func(fields []string) bool { return fields[0] == g }); e != nil && len(e) > 2 {
-			gid, _ = strconv.Atoi(e[2])
-		} else {
-			return 0, 0, fmt.Errorf("unable to find group %s: no matching entries in group file", g)
-		}
-	}
-	return uid, gid, nil
+	return sh.LookupUser(context.Background(), sh.NewImageFS(f, 0, 0, time.Time{}), spec)
 }
 
-func findEntry(f *fsys.FS, file string, match func([]string) bool) []string {
-	p, err := f.Resolve(file, true)
-	if err != nil {
-		return nil
+// describe is a record's du description: the step without its "[2/5] " position, as
+// BuildKit describes a snapshot by the operation that made it.
+func describe(name string) string {
+	if i := strings.Index(name, "] "); i >= 0 && strings.HasPrefix(name, "[") {
+		return name[i+2:]
 	}
-	n := f.Get(p)
-	if n == nil || n.Type != tar.TypeReg {
-		return nil
+	return name
+}
+
+// orDot is "." for the root of an fs.FS, which names it "" elsewhere.
+func orDot(p string) string {
+	if p == "" {
+		return "."
 	}
-	for _, line := range strings.Split(string(n.Data), "\n") {
-		fields := strings.Split(line, ":")
-		if len(fields) >= 3 && match(fields) {
-			return fields
-		}
-	}
-	return nil
+	return p
 }

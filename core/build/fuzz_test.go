@@ -23,6 +23,10 @@ func FuzzBuild(f *testing.F) {
 		"FROM busybox\nADD a.txt /a/\nCOPY <<EOF /h\nhi\nEOF\nRUN sed -i 's/h/H/' /h\n",
 		"FROM busybox\nRUN cat /etc/passwd | grep root | cut -d: -f1 | sort | uniq -c > /u\n",
 		"FROM busybox\nUSER nobody\nRUN touch /tmp/x && chmod 600 /tmp/x\n",
+		"FROM busybox AS t\nRUN mkdir /o\nFROM busybox\nRUN --mount=type=cache,target=/c,mode=0700,uid=5 --mount=from=t,source=/o,target=/m,rw --mount=type=tmpfs,target=/tmp ls /c /m > /l\n",
+		"FROM busybox\nRUN --mount=type=bind,source=a.txt,target=/etc/a --network=none cat /etc/a\nRUN <<EOF\n#!/bin/sh\necho x > /x\nEOF\n",
+		"FROM busybox\nCOPY --link --exclude=*.txt --chmod=u+x,go=r . /app/\nCOPY --parents d/./b.txt a.txt /p/\n",
+		"FROM busybox AS a\nCOPY --from=b /x /\nFROM busybox AS b\nCOPY --from=a /x /\n",
 	}
 	for _, s := range seeds {
 		f.Add(s)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,9 +10,17 @@ import (
 	"path"
 	"strings"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/moby/patternmatcher/ignorefile"
 	"github.com/spf13/pflag"
 
 	"github.com/layerlab/layerlab/core/build"
+	"github.com/layerlab/layerlab/core/buildcheck"
+	"github.com/layerlab/layerlab/core/dockerfile"
+	"github.com/layerlab/layerlab/core/ref"
+	"github.com/layerlab/layerlab/core/registry"
+	"github.com/layerlab/layerlab/core/store"
 )
 
 // listOpt is docker's opts.ListOpts: a repeatable string flag shown as type "list".
@@ -39,6 +48,7 @@ func buildSpec() spec {
 			fs.BoolP("quiet", "q", false, "Suppress the build output and print image ID on success")
 			fs.VarP(&listOpt{}, "tag", "t", "Name and optionally a tag in the \"name:tag\" format")
 			fs.String("target", "", "Set the target build stage to build.")
+			fs.Bool("check", false, `Shorthand for "--call=check"`)
 		},
 		run: runBuild,
 	}
@@ -107,6 +117,8 @@ func runBuild(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) e
 			buildArgs["SOURCE_DATE_EPOCH"] = v
 		}
 	}
+	check, _ := fs.GetBool("check")
+	findings := checkDockerfile(ctx, env, bctx, dockerfile, buildArgs, target, check)
 	var pw *plainProgress
 	opts := build.Options{
 		Dockerfile: dockerfile,
@@ -116,12 +128,47 @@ func runBuild(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) e
 		Target:     target,
 		NoCache:    noCache,
 		Now:        env.Now,
+		// a base image missing from the store is pulled as docker build pulls it; the
+		// pull's own progress is not shown (BuildKit folds it into the FROM step)
+		Pull: func(ctx context.Context, s string) error {
+			r, err := ref.Parse(s)
+			if err != nil {
+				return err
+			}
+			_, err = pullOne(ctx, env, r, newMessages(io.Discard, &Env{}), nil)
+			if nf := (*registry.NotFoundError)(nil); errors.As(err, &nf) {
+				return build.ErrBaseNotFound
+			}
+			if de := (daemonError{}); errors.As(err, &de) {
+				return de.err // BuildKit's words carry no "Error response from daemon"
+			}
+			return err
+		},
 	}
 	if !quiet {
 		pw = newPlainProgress(env.Stderr, dfName, dockerfile, int64(len(dockerfile)))
 		pw.ctxBytes = func() int64 { return contextSize(bctx) }
 		opts.Events = pw.event
+		if !check {
+			pw.warnings = findings.result.Warnings
+			pw.summary = func() { buildcheck.WriteSummary(env.Stderr, findings.result.Warnings) }
+		}
 		pw.start()
+	}
+	if opts.Events != nil {
+		opts.Events(build.Event{Type: build.Checked, Findings: buildcheck.Findings(findings.result.Warnings, findings.advice)})
+	}
+	if check {
+		return findings.report(env, pw, dfName, dockerfile)
+	}
+	var ve *buildcheck.ViolationError
+	if errors.As(findings.result.Err, &ve) {
+		// `# check=error=true`: BuildKit stops after resolving the bases, before building
+		if pw != nil {
+			pw.event(build.Event{Type: build.Planned, Bases: findings.result.Bases})
+			pw.summary()
+		}
+		return statusError{StatusCode: 1, Status: "error: failed to solve: " + ve.Error()}
 	}
 	res, err := build.Build(ctx, env.Store, opts)
 	if err != nil {
@@ -132,10 +179,81 @@ func runBuild(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) e
 	}
 	if pw != nil {
 		pw.export(res, buildArgs["SOURCE_DATE_EPOCH"])
+		pw.summary()
+		buildcheck.WriteAdvice(env.Stderr, findings.advice)
 	} else {
 		fmt.Fprintln(env.Stdout, res.Config.String())
 	}
 	return nil
+}
+
+// checks are BuildKit's build checks and layerlab's advice for one Dockerfile.
+type checks struct {
+	result *buildcheck.Result
+	advice []buildcheck.Advice
+}
+
+// checkDockerfile runs the checks as BuildKit would for this build: only the target's
+// stages for a build, every stage for --check without --target. Base images' configs come
+// from the store (a base not there yet checks as an empty config; the build then says
+// what is missing).
+func checkDockerfile(ctx context.Context, env *Env, bctx fs.FS, dockerfile []byte, buildArgs map[string]string, target string, all bool) checks {
+	o := buildcheck.Options{BuildArgs: buildArgs, Target: target, All: all && target == "", Base: storeBase(ctx, env.Store)}
+	if f, err := bctx.Open(".dockerignore"); err == nil {
+		o.Ignore, _ = ignorefile.ReadAll(f)
+		f.Close()
+	}
+	return checks{result: buildcheck.Check(dockerfile, o), advice: buildcheck.Advise(dockerfile)}
+}
+
+// report is `docker build --check`: buildx's progress up to the checks, its report on
+// stdout, exit status 1 when anything was found; then layerlab's advice, labelled as such.
+func (c checks) report(env *Env, pw *plainProgress, dfName string, dockerfile []byte) error {
+	if pw != nil {
+		pw.event(build.Event{Type: build.Planned, Bases: c.result.Bases})
+	}
+	failed, err := buildcheck.WriteCheck(env.Stdout, dfName, dockerfile, c.result)
+	buildcheck.WriteAdvice(env.Stdout, c.advice)
+	if err != nil {
+		return statusError{StatusCode: 1, Status: "ERROR: " + strings.TrimSuffix(err.Error(), "\n")}
+	}
+	if failed {
+		return statusError{StatusCode: 1}
+	}
+	return nil
+}
+
+// storeBase reads a base image's config from the store, by its normalized name.
+func storeBase(ctx context.Context, s store.Store) func(string) (*dockerspec.DockerOCIImage, error) {
+	return func(ref string) (*dockerspec.DockerOCIImage, error) {
+		entries, err := s.Index(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if e.Name != ref {
+				continue
+			}
+			mb, err := store.ReadBlob(ctx, s, e.Descriptor.Digest)
+			if err != nil {
+				return nil, err
+			}
+			var m v1.Manifest
+			if err := json.Unmarshal(mb, &m); err != nil {
+				return nil, fmt.Errorf("reading the manifest of %s: %w", ref, err)
+			}
+			cb, err := store.ReadBlob(ctx, s, m.Config.Digest)
+			if err != nil {
+				return nil, err
+			}
+			var img dockerspec.DockerOCIImage
+			if err := json.Unmarshal(cb, &img); err != nil {
+				return nil, fmt.Errorf("reading the config of %s: %w", ref, err)
+			}
+			return &img, nil
+		}
+		return nil, fmt.Errorf("%s: %w", ref, store.ErrNotFound)
+	}
 }
 
 // fs_ReadFile is fs.ReadFile (the flag set shadows the package name in runBuild).
@@ -145,8 +263,12 @@ var fs_ReadFile = fs.ReadFile
 // without the Dockerfile position core/build prefixes and without the output it appends.
 func solveMessage(err error) string {
 	var se *build.StepError
-	if errors.As(err, &se) {
+	var pe *dockerfile.Error
+	switch {
+	case errors.As(err, &se):
 		err = se.Err
+	case errors.As(err, &pe) && pe.Err != nil:
+		err = pe.Err // BuildKit's own words: "dockerfile parse error on line 2: ..."
 	}
 	msg := err.Error()
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
@@ -155,15 +277,41 @@ func solveMessage(err error) string {
 	return msg
 }
 
-// errorSource prints BuildKit's source excerpt for the failing line (errdefs.Source.Print):
-// the file name and line, then up to four lines of context around it.
+// errorBlock prints BuildKit's source excerpts for a failed build: the failing
+// instruction's lines, and for a stage cycle each instruction of it.
+func errorBlock(w io.Writer, name string, data []byte, err error) {
+	var se *build.StepError
+	var pe *dockerfile.Error
+	switch {
+	case errors.As(err, &se) && se.Line > 0:
+		errorSourceRange(w, name, data, se.Line, se.EndLine)
+		for _, m := range se.More {
+			errorSourceRange(w, name, data, m[0], m[1])
+		}
+	case errors.As(err, &pe) && pe.Line > 0:
+		errorSourceRange(w, name, data, pe.Line, pe.EndLine)
+	}
+}
+
+// errorSource prints BuildKit's source excerpt for the failing line (errdefs.Source.Print).
 func errorSource(w io.Writer, name string, data []byte, line int) {
+	errorSourceRange(w, name, data, line, 0)
+}
+
+// errorSourceRange is errdefs.Source.Print: the file name and first line, then the lines
+// from start to end marked ">>>" with context around them (four lines for one line, two
+// for a range).
+func errorSourceRange(w io.Writer, name string, data []byte, line, endLine int) {
 	lines := strings.Split(string(data), "\n")
-	start, end := line, line
+	start, end := line, max(line, endLine)
 	if start > len(lines) || start < 1 {
 		return
 	}
-	pad := 4
+	end = min(end, len(lines))
+	pad := 2
+	if end == start {
+		pad = 4
+	}
 	p := 0
 	for p < pad {
 		if start > 1 {
@@ -179,7 +327,7 @@ func errorSource(w io.Writer, name string, data []byte, line int) {
 	fmt.Fprintf(w, "%s:%d\n--------------------\n", name, line)
 	for i := start; i <= end; i++ {
 		pfx := "   "
-		if i == line {
+		if i >= line && i <= max(line, endLine) {
 			pfx = ">>>"
 		}
 		fmt.Fprintf(w, " %3d | %s %s\n", i, pfx, lines[i-1])

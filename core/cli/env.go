@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/layerlab/layerlab/core/proxy/client"
 	"github.com/layerlab/layerlab/core/store"
 )
 
@@ -32,6 +33,26 @@ type Env struct {
 	// there, never to Docker Hub, and pulled from there when it holds them. Its transport is
 	// expected to map Docker Hub's hosts onto the hub (proxy.HostMap).
 	Hub func() []remote.Option
+	// HubAPI, when set, reaches the practice hub's repository API (the hub command).
+	HubAPI func() *client.HubAPI
+	// TTY says Stdout is a terminal: pull and push then redraw each layer's line in place,
+	// with progress bars, as docker does on a terminal.
+	TTY bool
+	// Width gives the terminal's width in columns (docker shows progress bars only when it is
+	// over 110); nil or 0 means unknown, which docker takes as 200.
+	Width func() int
+	// Input is set when Stdin is a terminal someone types at: docker login then prompts for
+	// the username and password its flags did not give.
+	Input *Input
+}
+
+// Input is a terminal's keyboard side.
+type Input struct {
+	// Echo turns the terminal's echo of typed characters off (false) and back on (true), as
+	// docker login does around its password prompt. The native CLI sets the tty's mode; in
+	// the browser the page's terminal stops echoing. nil: the terminal cannot, and the
+	// password shows as it is typed.
+	Echo func(on bool) error
 }
 
 // File is an open file that can be read both as a stream and at offsets (a tar is read in two

@@ -11,12 +11,13 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"text/template"
 	"time"
 	"unicode/utf8"
 
 	units "github.com/docker/go-units"
 	"golang.org/x/text/width"
+
+	"github.com/layerlab/layerlab/core/format"
 )
 
 const (
@@ -27,7 +28,7 @@ const (
 )
 
 // templateFuncs are docker's template functions (templates.basicFunctions).
-var templateFuncs = template.FuncMap{
+var templateFuncs = format.FuncMap{
 	"json": func(v any) string {
 		buf := &bytes.Buffer{}
 		enc := json.NewEncoder(buf)
@@ -47,7 +48,7 @@ var templateFuncs = template.FuncMap{
 }
 
 // headerFuncs replace the functions when a table header is rendered.
-var headerFuncs = template.FuncMap{
+var headerFuncs = format.FuncMap{
 	"json":     func(v string) string { return v },
 	"split":    func(v string, _ string) string { return v },
 	"join":     func(v string, _ string) string { return v },
@@ -71,9 +72,46 @@ func truncateWithLength(source string, length int) string {
 	return source[:length]
 }
 
-func parseTemplate(format string) (*template.Template, error) {
-	return template.New("").Funcs(templateFuncs).Parse(format)
+// goTemplate is a parsed --format template.
+type goTemplate = format.Template
+
+// parseTemplate parses a --format template. Templates run on core/format, not text/template:
+// text/template finds methods with reflect's MethodByName, which keeps every exported method
+// of the program in the linked binary (about 4 MB of the browser's wasm). So the methods a
+// template may call on our rows are listed in rowMethods.
+func parseTemplate(text string) (*format.Template, error) {
+	return format.New("").Funcs(templateFuncs).Methods(rowMethods).Parse(text)
 }
+
+// rowMethods are the methods of the rows templates see (docker's formatter contexts), plus
+// those of the standard types in inspect documents. TestRowMethodsListed keeps it complete.
+var rowMethods = format.NewMethods().Merge(format.StdMethods).
+	Add("ID", (*imageRow).ID).
+	Add("Repository", (*imageRow).Repository).
+	Add("Tag", (*imageRow).Tag).
+	Add("Digest", (*imageRow).Digest).
+	Add("CreatedSince", (*imageRow).CreatedSince).
+	Add("CreatedAt", (*imageRow).CreatedAt).
+	Add("Size", (*imageRow).Size).
+	Add("Containers", (*imageRow).Containers).
+	Add("VirtualSize", (*imageRow).VirtualSize).
+	Add("SharedSize", (*imageRow).SharedSize).
+	Add("UniqueSize", (*imageRow).UniqueSize).
+	Add("MarshalJSON", (*imageRow).MarshalJSON).
+	Add("ID", (*historyRow).ID).
+	Add("CreatedAt", (*historyRow).CreatedAt).
+	Add("CreatedSince", (*historyRow).CreatedSince).
+	Add("CreatedBy", (*historyRow).CreatedBy).
+	Add("Size", (*historyRow).Size).
+	Add("Comment", (*historyRow).Comment).
+	Add("MarshalJSON", (*historyRow).MarshalJSON).
+	Add("Type", (*dfRow).Type).
+	Add("TotalCount", (*dfRow).TotalCount).
+	Add("Active", (*dfRow).Active).
+	Add("Size", (*dfRow).Size).
+	Add("Reclaimable", (*dfRow).Reclaimable).
+	Add("MarshalJSON", (*dfRow).MarshalJSON).
+	Add("MarshalJSON", jsonRow.MarshalJSON)
 
 // rowContext is one row of a formatted listing: templates see its methods; a table header
 // sees header (FullHeader).
@@ -107,7 +145,7 @@ func (c *formatContext) preFormat() {
 	c.finalFormat = r.Replace(c.finalFormat)
 }
 
-func (c *formatContext) parseFormat() (*template.Template, error) {
+func (c *formatContext) parseFormat() (*format.Template, error) {
 	t, err := parseTemplate(c.finalFormat)
 	if err != nil {
 		return nil, fmt.Errorf("template parsing error: %w", err)
@@ -119,7 +157,7 @@ func (c *formatContext) parseFormat() (*template.Template, error) {
 // name the type ("can't evaluate field Nope in type *formatter.imageContext").
 type dockerTyped interface{ dockerType() string }
 
-func (c *formatContext) contextFormat(tmpl *template.Template, row any) error {
+func (c *formatContext) contextFormat(tmpl *format.Template, row any) error {
 	if err := tmpl.Execute(c.buffer, row); err != nil {
 		msg := err.Error()
 		if d, ok := row.(dockerTyped); ok {
@@ -131,7 +169,7 @@ func (c *formatContext) contextFormat(tmpl *template.Template, row any) error {
 	return nil
 }
 
-func (c *formatContext) postFormat(tmpl *template.Template, header any) {
+func (c *formatContext) postFormat(tmpl *format.Template, header any) {
 	if c.isTable() {
 		t := tabwriter.NewWriter(c.out, 10, 1, 3, ' ', 0)
 		buffer := &bytes.Buffer{}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -94,7 +93,7 @@ func runInspect(ctx context.Context, env *Env, refs []string, format string,
 	if err != nil {
 		return err
 	}
-	var tmpl *template.Template
+	var tmpl *goTemplate
 	if format != "" && format != "json" {
 		tmpl, err = parseTemplate(format)
 		if err != nil {
@@ -169,7 +168,7 @@ func toBytes(rs []json.RawMessage) [][]byte {
 
 // executeInspect runs tmpl on the typed document the docker CLI decodes, falling back to the
 // raw JSON (as a map, missing keys an error) as docker's TemplateInspector does.
-func executeInspect(out *bytes.Buffer, tmpl *template.Template, raw []byte) error {
+func executeInspect(out *bytes.Buffer, tmpl *goTemplate, raw []byte) error {
 	var typed inspectResponse
 	if err := json.Unmarshal(raw, &typed); err != nil {
 		return fmt.Errorf("unable to read inspect data: %w", err)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,6 +11,7 @@ import (
 	"github.com/tonistiigi/units"
 
 	"github.com/layerlab/layerlab/core/build"
+	"github.com/layerlab/layerlab/core/buildcheck"
 )
 
 // plainProgress renders core/build's events as BuildKit's plain progress output
@@ -36,6 +36,11 @@ type plainProgress struct {
 	steps    map[string]*vertex
 	failed   *vertex
 	ctxBytes func() int64
+	// warnings are the build checks' findings, printed under the vertex that loads the
+	// Dockerfile as BuildKit prints them when the frontend reports them in time; summary
+	// prints buildx's summary of them (after the progress, before a failure's excerpt).
+	warnings []buildcheck.Warning
+	summary  func()
 }
 
 type vertex struct {
@@ -77,7 +82,13 @@ func seconds(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) 
 func transferred(n int64) string { return fmt.Sprintf("%.2f", units.Bytes(n)) }
 
 func (p *plainProgress) start() {
-	p.internal("[internal] load build definition from "+p.dfName, "transferring dockerfile: "+transferred(p.dfSize))
+	if p.summary == nil {
+		p.summary = func() {}
+	}
+	v := p.header("[internal] load build definition from " + p.dfName)
+	fmt.Fprintf(p.w, "#%d transferring dockerfile: %s done\n", v.index, transferred(p.dfSize))
+	buildcheck.WriteProgress(p.w, v.index, p.warnings)
+	fmt.Fprintf(p.w, "#%d DONE %s\n", v.index, seconds(time.Since(v.start)))
 }
 
 // contextSize sums the regular files of a context, as the bytes "load build context" sends.
@@ -174,10 +185,8 @@ func (p *plainProgress) fail(err error) {
 		}
 		fmt.Fprintln(p.w, "------")
 	}
-	var se *build.StepError
-	if errors.As(err, &se) && se.Line > 0 {
-		errorSource(p.w, p.dfName, p.df, se.Line)
-	}
+	p.summary()
+	errorBlock(p.w, p.dfName, p.df, err)
 }
 
 // export prints the image exporter's vertex as `docker build` shows it (docker's image

@@ -22,15 +22,20 @@ func pullFlags(fs *pflag.FlagSet) {
 	fs.BoolP("quiet", "q", false, "Suppress verbose output")
 }
 
-// runPull is `docker pull`, printing what docker prints when its output is not a terminal.
+// errTagWithAll is docker's refusal of pull -a / push -a with a tag or digest.
+var errTagWithAll = errors.New("tag can't be used with --all-tags/-a")
+
+// runPull is `docker pull`: the engine's progress stream as the docker CLI shows it, redrawn
+// in place on a terminal (Env.TTY).
 func runPull(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) error {
 	quiet, _ := fs.GetBool("quiet")
-	if all, _ := fs.GetBool("all-tags"); all {
-		return statusError{StatusCode: 1, Status: "docker: 'docker pull --all-tags' is not available in layerlab yet"}
-	}
+	all, _ := fs.GetBool("all-tags")
 	named, err := ref.ParseNamed(args[0])
 	if err != nil {
 		return err
+	}
+	if all && !reference.IsNameOnly(named) {
+		return errTagWithAll
 	}
 	r, err := ref.Parse(args[0])
 	if err != nil {
@@ -40,7 +45,7 @@ func runPull(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) er
 	if quiet {
 		out = io.Discard
 	}
-	if reference.IsNameOnly(named) {
+	if !all && reference.IsNameOnly(named) {
 		fmt.Fprintln(out, "Using default tag: latest")
 	}
 	var extra []registry.Option
@@ -51,69 +56,124 @@ func runPull(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) er
 		}
 		extra = append(extra, registry.WithPlatform(*pl))
 	}
-	extra = append(extra, registry.WithProgress(func(e registry.Event) { printPullEvent(out, e) }))
-	opts, err := remoteOptions(ctx, env)
-	if err != nil {
-		return err
+	msgs := newMessages(out, env)
+	extra = append(extra, registry.WithProgress(func(e registry.Event) { pullEvent(msgs, e) }))
+	if !all {
+		res, err := pullOne(ctx, env, r, msgs, extra)
+		if err != nil {
+			return err
+		}
+		msgs.status("", "Digest: "+res.Digest.String())
+		familiar := ref.Familiar(r)
+		if res.Updated {
+			msgs.status("", "Status: Downloaded newer image for "+familiar)
+		} else {
+			msgs.status("", "Status: Image is up to date for "+familiar)
+		}
+		fmt.Fprintln(env.Stdout, ref.String(r))
+		return nil
 	}
-	opts = append(opts, extra...)
-	tagOrDigest := ref.String(r)
+
+	// All tags: each tag's pull as above without its Status line; one Status line for the
+	// repository at the end (Engine 20.10's wording: "image", not "images").
+	tags, err := allTags(ctx, env, r.Context())
+	if err != nil {
+		return registryError(r, ref.FamiliarName(r), err)
+	}
+	updated := false
+	for _, tag := range tags {
+		res, err := pullOne(ctx, env, r.Context().Tag(tag), msgs, extra)
+		if err != nil {
+			return err
+		}
+		msgs.status("", "Digest: "+res.Digest.String())
+		updated = updated || res.Updated
+	}
+	if updated {
+		msgs.status("", "Status: Downloaded newer image for "+ref.FamiliarName(r))
+	} else {
+		msgs.status("", "Status: Image is up to date for "+ref.FamiliarName(r))
+	}
+	fmt.Fprintln(env.Stdout, ref.Repository(r))
+	return nil
+}
+
+// pullOne pulls one tag or digest: a docker.io name from the practice hub when it holds it,
+// otherwise from its registry. Errors are worded as docker words them.
+func pullOne(ctx context.Context, env *Env, r name.Reference, msgs *messages, extra []registry.Option) (*registry.PullResult, error) {
+	tagOrDigest := ref.String(r) // a digest reference is shown whole
 	if t, ok := r.(name.Tag); ok {
 		tagOrDigest = t.TagStr()
 	}
+	found := func(v1.Hash) { msgs.status(tagOrDigest, "Pulling from "+r.Context().RepositoryStr()) }
 	familiar := ref.Familiar(r)
-	found := func(v1.Hash) {
-		fmt.Fprintf(out, "%s: Pulling from %s\n", tagOrDigest, r.Context().RepositoryStr())
-	}
 	var res *registry.PullResult
 	var nf *registry.NotFoundError
 	if isDockerHub(r) && env.Hub != nil {
 		// the practice hub first: what learners pushed there is what they pull
 		hopts, err := hubOptions(ctx, env)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		hopts = append(hopts, extra...)
-		res, err = registry.Pull(ctx, env.Store, r, found, hopts...)
+		res, err = registry.Pull(ctx, env.Store, r, found, append(hopts, extra...)...)
 		if err != nil && !errors.As(err, &nf) {
-			return registryError(r, familiar, err)
+			return nil, registryError(r, familiar, err)
 		}
 	}
-	if res == nil {
-		res, err = registry.Pull(ctx, env.Store, r, found, opts...)
+	if res != nil {
+		return res, nil
 	}
+	opts, err := remoteOptions(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	res, err = registry.Pull(ctx, env.Store, r, found, append(opts, extra...)...)
 	if err != nil {
 		// docker prints errors from the pull's progress stream as they are
 		var nm *registry.NoMatchError
 		if errors.As(err, &nm) {
-			return errors.New(nm.Error())
+			return nil, errors.New(nm.Error())
 		}
-		return registryError(r, familiar, err)
+		return nil, registryError(r, familiar, err)
 	}
-	fmt.Fprintf(out, "Digest: %s\n", res.Digest)
-	if res.Updated {
-		fmt.Fprintf(out, "Status: Downloaded newer image for %s\n", familiar)
-	} else {
-		fmt.Fprintf(out, "Status: Image is up to date for %s\n", familiar)
-	}
-	fmt.Fprintln(env.Stdout, ref.String(r))
-	return nil
+	return res, nil
 }
 
-// pullStatus is the engine's message for each phase; phases with a progress bar print
-// nothing when the output is not a terminal.
+// allTags lists a repository's tags, from the practice hub for a docker.io name it holds.
+func allTags(ctx context.Context, env *Env, repo name.Repository) ([]string, error) {
+	if repo.RegistryStr() == name.DefaultRegistry && env.Hub != nil {
+		hopts, err := hubOptions(ctx, env)
+		if err != nil {
+			return nil, err
+		}
+		tags, err := registry.Tags(ctx, repo, hopts...)
+		var nf *registry.NotFoundError
+		if err == nil || !errors.As(err, &nf) {
+			return tags, err
+		}
+	}
+	opts, err := remoteOptions(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	return registry.Tags(ctx, repo, opts...)
+}
+
+// pullStatus is the engine's message for each phase of a layer's pull.
 var pullStatus = map[registry.Phase]string{
 	registry.PhaseAlreadyExists:     "Already exists",
 	registry.PhasePullingFSLayer:    "Pulling fs layer",
 	registry.PhaseWaiting:           "Waiting",
+	registry.PhaseDownloading:       "Downloading",
 	registry.PhaseVerifyingChecksum: "Verifying Checksum",
 	registry.PhaseDownloadComplete:  "Download complete",
+	registry.PhaseExtracting:        "Extracting",
 	registry.PhasePullComplete:      "Pull complete",
 }
 
-func printPullEvent(w io.Writer, e registry.Event) {
+func pullEvent(m *messages, e registry.Event) {
 	if s, ok := pullStatus[e.Phase]; ok {
-		fmt.Fprintf(w, "%s: %s\n", shortID(e.Layer), s)
+		m.progress(shortID(e.Layer), s, e.Current, e.Total)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/layerlab/layerlab/core/ref"
 	"github.com/layerlab/layerlab/core/registry"
+	"github.com/layerlab/layerlab/core/store"
 )
 
 func pushFlags(fs *pflag.FlagSet) {
@@ -21,15 +23,21 @@ func pushFlags(fs *pflag.FlagSet) {
 	fs.BoolP("quiet", "q", false, "Suppress verbose output")
 }
 
-// runPush is `docker push`, printing what docker prints when its output is not a terminal.
+// hubPushNote is the line layerlab prints before docker's own output when a docker.io name
+// goes to the practice hub.
+const hubPushNote = "layerlab: docker.io pushes go to the practice hub of layerlab serve, not to Docker Hub"
+
+// runPush is `docker push`: the engine's progress stream as the docker CLI shows it, redrawn
+// in place on a terminal (Env.TTY).
 func runPush(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) error {
 	quiet, _ := fs.GetBool("quiet")
-	if all, _ := fs.GetBool("all-tags"); all {
-		return statusError{StatusCode: 1, Status: "docker: 'docker push --all-tags' is not available in layerlab yet"}
-	}
+	all, _ := fs.GetBool("all-tags")
 	named, err := ref.ParseNamed(args[0])
 	if err != nil {
 		return err
+	}
+	if all && !reference.IsNameOnly(named) {
+		return errTagWithAll
 	}
 	if _, ok := named.(reference.Digested); ok {
 		return fmt.Errorf("cannot push a digest reference")
@@ -38,7 +46,7 @@ func runPush(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) er
 	if quiet {
 		out = io.Discard
 	}
-	if reference.IsNameOnly(named) {
+	if !all && reference.IsNameOnly(named) {
 		fmt.Fprintln(out, "Using default tag: latest")
 	}
 	r, err := ref.Parse(args[0])
@@ -49,63 +57,85 @@ func runPush(ctx context.Context, env *Env, fs *pflag.FlagSet, args []string) er
 	if !ok {
 		return fmt.Errorf("cannot push %s: not a tag", args[0])
 	}
-	if isDockerHub(r) && env.Hub != nil {
-		fmt.Fprintln(env.Stderr, "layerlab: docker.io pushes go to the practice hub of layerlab serve, not to Docker Hub")
-	}
-	fmt.Fprintf(out, "The push refers to repository [%s]\n", ref.Repository(r))
 	es, err := env.Store.Index(ctx)
 	if err != nil {
 		return err
 	}
-	full := ref.String(r)
-	found := false
+	// The tags to push, each with its image: one, or with -a every local tag of the
+	// repository in lexical order, as the engine's reference store gives them.
+	var tags []name.Tag
+	images := map[string]store.Entry{}
 	for _, e := range es {
-		if e.Name != full {
+		if e.Name == "" {
 			continue
 		}
-		found = true
-		opts, err := remoteOptions(ctx, env)
-		if isDockerHub(r) && env.Hub != nil {
-			opts, err = hubOptions(ctx, env)
-		}
+		er, err := ref.Parse(e.Name)
 		if err != nil {
-			return err
+			continue
 		}
-		opts = append(opts, registry.WithProgress(func(e registry.Event) { printPushEvent(out, e) }))
-		res, err := registry.Push(ctx, env.Store, t, e.Descriptor, opts...)
+		et, ok := er.(name.Tag)
+		if !ok {
+			continue
+		}
+		if (all && ref.Repository(er) == ref.Repository(r)) || (!all && e.Name == ref.String(r)) {
+			tags = append(tags, t.Context().Tag(et.TagStr()))
+			images[et.TagStr()] = e
+		}
+	}
+	sort.Slice(tags, func(i, j int) bool { return tags[i].TagStr() < tags[j].TagStr() })
+	if isDockerHub(r) && env.Hub != nil {
+		fmt.Fprintln(env.Stderr, hubPushNote)
+	}
+	msgs := newMessages(out, env)
+	msgs.status("", "The push refers to repository ["+ref.Repository(r)+"]")
+	if len(tags) == 0 {
+		return fmt.Errorf("An image does not exist locally with the tag: %s", ref.FamiliarName(r))
+	}
+	opts, err := remoteOptions(ctx, env)
+	if isDockerHub(r) && env.Hub != nil {
+		opts, err = hubOptions(ctx, env)
+	}
+	if err != nil {
+		return err
+	}
+	opts = append(opts, registry.WithProgress(func(e registry.Event) { pushEvent(msgs, e) }))
+	for _, tag := range tags {
+		res, err := registry.Push(ctx, env.Store, tag, images[tag.TagStr()].Descriptor, opts...)
 		if err != nil {
 			// docker prints a push's registry refusal as the registry worded it
 			var ue *registry.UnauthorizedError
 			if errors.As(err, &ue) && strings.HasPrefix(ue.Detail, "denied:") {
 				return errors.New(ue.Detail)
 			}
-			return registryError(r, ref.Familiar(r), err)
+			return registryError(tag, ref.Familiar(tag), err)
 		}
-		fmt.Fprintf(out, "%s: digest: %s size: %d\n", t.TagStr(), res.Digest, res.Size)
-		if quiet {
-			fmt.Fprintln(env.Stdout, full)
-		}
-		return nil
+		msgs.status("", fmt.Sprintf("%s: digest: %s size: %d", tag.TagStr(), res.Digest, res.Size))
 	}
-	if !found {
-		return fmt.Errorf("An image does not exist locally with the tag: %s", ref.FamiliarName(r))
+	if quiet {
+		if all {
+			fmt.Fprintln(env.Stdout, ref.Repository(r))
+		} else {
+			fmt.Fprintln(env.Stdout, ref.String(r))
+		}
 	}
 	return nil
 }
 
+// pushStatus is the engine's message for each phase of a layer's push.
 var pushStatus = map[registry.Phase]string{
 	registry.PhasePreparing:          "Preparing",
 	registry.PhaseWaiting:            "Waiting",
+	registry.PhasePushing:            "Pushing",
 	registry.PhasePushed:             "Pushed",
 	registry.PhaseLayerAlreadyExists: "Layer already exists",
 }
 
-func printPushEvent(w io.Writer, e registry.Event) {
+func pushEvent(m *messages, e registry.Event) {
 	if e.Phase == registry.PhaseMounted {
-		fmt.Fprintf(w, "%s: Mounted from %s\n", shortID(e.Layer), e.From)
+		m.progress(shortID(e.Layer), "Mounted from "+e.From, 0, 0)
 		return
 	}
 	if s, ok := pushStatus[e.Phase]; ok {
-		fmt.Fprintf(w, "%s: %s\n", shortID(e.Layer), s)
+		m.progress(shortID(e.Layer), s, e.Current, e.Total)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/layerlab/layerlab/core/ref"
 	"github.com/layerlab/layerlab/core/registry"
 	"github.com/layerlab/layerlab/core/store"
 )
@@ -73,9 +74,13 @@ func transportOption(env *Env) registry.Option {
 func registryError(r name.Reference, familiar string, err error) error {
 	var nf *registry.NotFoundError
 	if errors.As(err, &nf) {
-		return daemonErr("manifest for %s not found: %s", familiar, nf.Detail)
+		return daemonError{notFound{fmt.Sprintf("manifest for %s not found: %s", familiar, nf.Detail), nf}}
 	}
 	var ue *registry.UnauthorizedError
+	if errors.As(err, &ue) && ue.Token {
+		// the engine's wording for a token registry's refusal (a private or missing repository)
+		return daemonErr("pull access denied for %s, repository does not exist or may require 'docker login': %s", ref.FamiliarName(r), ue.Detail)
+	}
 	if errors.As(err, &ue) {
 		u := fmt.Sprintf("%s://%s/v2/%s/manifests/%s", r.Context().Scheme(), r.Context().RegistryStr(), r.Context().RepositoryStr(), r.Identifier())
 		return daemonErr("Head %q: no basic auth credentials", u)
@@ -87,6 +92,16 @@ func registryError(r name.Reference, familiar string, err error) error {
 	}
 	return daemonError{err}
 }
+
+// notFound words a registry's 404 as docker does and keeps it for errors.As (a build's
+// pull of a missing base tells a missing image from other failures).
+type notFound struct {
+	msg string
+	nf  *registry.NotFoundError
+}
+
+func (e notFound) Error() string { return e.msg }
+func (e notFound) Unwrap() error { return e.nf }
 
 // lastURLError is the last *url.Error in err's tree.
 func lastURLError(err error) *url.Error {

@@ -53,7 +53,7 @@ var layerLine = regexp.MustCompile(`^([0-9a-f]{12}): (.*)$`)
 // droppable are the layer statuses docker's progress stream may skip: each layer's
 // progress keeps only its latest message, so when the next one comes quickly the earlier
 // one is never printed.
-var droppable = []string{"Verifying Checksum", "Download complete", "Waiting"}
+var droppable = []string{"Verifying Checksum", "Download complete", "Waiting", "Downloading", "Extracting", "Pushing"}
 
 // dockerCouldShow reports whether want is got with some droppable statuses left out.
 func dockerCouldShow(got, want []string) bool {
@@ -165,6 +165,9 @@ func TestRegistryGolden(t *testing.T) {
 	testimage.Push(t, testimage.PullTest(), R1+"/library/pulltest:latest")
 	testimage.Push(t, testimage.PullTestChild(), R1+"/library/pulltestchild:latest")
 	testimage.Push(t, testimage.MultiPlatform(), R1+"/library/multi:latest")
+	testimage.Push(t, testimage.PullTest(), R1+"/library/alltags:latest")
+	testimage.Push(t, testimage.PullTest(), R1+"/library/alltags:v1")
+	testimage.Push(t, testimage.PullTestChild(), R1+"/library/alltags:v2")
 	testimage.Push(t, testimage.PullTest(), R3+"/learner/private:latest",
 		remote.WithAuth(&authn.Basic{Username: "learner", Password: "s3cret"}))
 	remoteOpts := func() []remote.Option {
@@ -198,6 +201,10 @@ func TestRegistryGolden(t *testing.T) {
 		{"help-pull", []string{"pull", "--help"}, false, nil},
 		{"pull-noargs", []string{"pull"}, false, nil},
 		{"pull-quiet", []string{"pull", "-q", R1 + "/library/pulltestchild"}, false, nil},
+		{"pull-all-tags", []string{"pull", "-a", R1 + "/library/alltags"}, true, nil},
+		{"pull-all-tags-uptodate", []string{"pull", "--all-tags", R1 + "/library/alltags"}, false, nil},
+		{"pull-all-tags-tag", []string{"pull", "-a", R1 + "/library/alltags:v1"}, false, nil},
+		{"pull-all-tags-quiet", []string{"pull", "-a", "-q", R1 + "/library/alltags"}, true, nil},
 	}
 	for _, st := range steps {
 		if st.fresh {
@@ -242,6 +249,18 @@ func TestPushGolden(t *testing.T) {
 	d, _ := img.Digest()
 	raw, _ := img.RawManifest()
 	ours := "${1}: digest: " + d.String() + " size: " + strconv.Itoa(len(raw))
+	child := testimage.PullTestChild()
+	cd, _ := child.Digest()
+	craw, _ := child.RawManifest()
+	// push -a pushes learner/tags:a (pulltest) and :b (pulltestchild)
+	oursByTag := func(stdout string) string {
+		return pushDigestLine.ReplaceAllStringFunc(stdout, func(l string) string {
+			if strings.HasPrefix(l, "b: ") {
+				return "b: digest: " + cd.String() + " size: " + strconv.Itoa(len(craw))
+			}
+			return pushDigestLine.ReplaceAllString(l, ours)
+		})
+	}
 
 	s := store.NewMemory()
 	docker := func(args ...string) string {
@@ -271,11 +290,17 @@ func TestPushGolden(t *testing.T) {
 		{"push-mount", []string{"push", R1 + "/learner/app:v1"}},
 		{"push-notag", []string{"push", R2 + "/learner/nosuch:latest"}},
 		{"help-push", []string{"push", "--help"}},
+		{"push-all-tags", []string{"push", "-a", R2 + "/learner/tags"}},
+		{"push-all-tags-again", []string{"push", "--all-tags", R2 + "/learner/tags"}},
+		{"push-all-tags-tag", []string{"push", "-a", R2 + "/learner/tags:a"}},
+		{"push-all-tags-quiet", []string{"push", "-a", "-q", R2 + "/learner/tags"}},
 	}
+	docker("tag", R1+"/library/pulltest", R2+"/learner/tags:a")
+	docker("tag", R1+"/library/pulltestchild", R2+"/learner/tags:b")
 	for _, st := range steps {
 		t.Run(st.golden, func(t *testing.T) {
 			want := readRegistryGolden(t, st.golden, hosts)
-			want.stdout = pushDigestLine.ReplaceAllString(want.stdout, ours)
+			want.stdout = oursByTag(want.stdout)
 			var stdout, stderr bytes.Buffer
 			env := &cli.Env{Store: s, Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Now: time.Now}
 			code := cli.Run(context.Background(), env, st.args)

@@ -82,5 +82,7 @@ func builtinSpecs() []*spec {
 	add(saveSpec(), "save", "image save")
 	add(loadSpec(), "load", "image load")
 	add(buildSpec(), "build", "image build", "builder build", "buildx build")
+	add(builderPruneSpec(), "builder prune")
+	add(builderDuSpec(), "builder du", "buildx du")
 	return out
 }

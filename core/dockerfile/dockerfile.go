@@ -36,6 +36,7 @@ func (f *File) Lex() *shell.Lex { return shell.NewLex(f.EscapeToken) }
 // Error is a Dockerfile that cannot be parsed: where, what and what would be right.
 type Error struct {
 	Line       int    // 1-based; 0 when the error has no position
+	EndLine    int    // the last line of a multi-line instruction (a heredoc); 0 = Line
 	Text       string // the offending source line
 	Msg        string // BuildKit's message, without the suggestion
 	Suggestion string // "did you mean COPY?" or ""
@@ -105,6 +106,13 @@ func (f *File) wrap(err error) error {
 	var le *parser.LocationError
 	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
 		e.Line = le.Locations[0][0].Start.Line
+		for _, r := range le.Locations[0] {
+			e.Line = min(e.Line, r.Start.Line)
+			e.EndLine = max(e.EndLine, r.Start.Line, r.End.Line)
+		}
+		if e.EndLine == e.Line {
+			e.EndLine = 0
+		}
 		e.Msg = le.Unwrap().Error()
 	}
 	if e.Line > 0 && e.Line <= len(f.Lines) {

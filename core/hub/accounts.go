@@ -101,3 +101,14 @@ func (a *accounts) save() error {
 	}
 	return nil
 }
+
+// verify checks user's password without creating anything: an unknown user is refused.
+func (a *accounts) verify(user, password string) error {
+	a.mu.Lock()
+	h, ok := a.m[user]
+	a.mu.Unlock()
+	if !ok || bcrypt.CompareHashAndPassword([]byte(h), []byte(password)) != nil {
+		return ErrBadCredentials
+	}
+	return nil
+}

@@ -31,6 +31,7 @@ const service = "layerlab-hub"
 type Hub struct {
 	reg      http.Handler
 	accounts *accounts
+	repos    *repos
 	key      []byte
 	now      func() time.Time
 	limiter  *limiter
@@ -48,13 +49,21 @@ func WithAccountLimit(n int) Option { return func(h *Hub) { h.limiter.max = n } 
 // WithBcryptCost sets the bcrypt cost for new accounts (tests use bcrypt.MinCost).
 func WithBcryptCost(n int) Option { return func(h *Hub) { h.accounts.cost = n } }
 
-// New opens (creating) the hub's data directory: blobs under DIR/blobs, accounts in
-// DIR/accounts.json. Manifests are kept in memory for now.
+// WithoutSync skips fsync of the hub's records (tests that push a lot on tmpfs).
+func WithoutSync() Option { return func(h *Hub) { h.repos.sync = false } }
+
+// New opens (creating) the hub's data directory: blobs under DIR/blobs, manifests under
+// DIR/manifests, repositories (tags, visibility) in DIR/repos.json, accounts in
+// DIR/accounts.json. A server started again on the same DIR serves what was pushed before.
 func New(dir string, opts ...Option) (*Hub, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "blobs"), 0o755); err != nil {
 		return nil, fmt.Errorf("opening hub data %s: %w", dir, err)
 	}
 	acc, err := openAccounts(dir)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := openRepos(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +77,7 @@ func New(dir string, opts ...Option) (*Hub, error) {
 			registry.Logger(log.New(io.Discard, "", 0)),
 		),
 		accounts: acc,
+		repos:    rs,
 		key:      key,
 		now:      time.Now,
 		limiter:  &limiter{max: 10, seen: map[string][]time.Time{}},
@@ -75,6 +85,7 @@ func New(dir string, opts ...Option) (*Hub, error) {
 	for _, o := range opts {
 		o(h)
 	}
+	rs.now = h.now
 	return h, nil
 }
 
@@ -134,6 +145,10 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveToken(w, r)
 		return
 	}
+	if strings.HasPrefix(r.URL.Path, APIPath) {
+		h.serveAPI(w, r)
+		return
+	}
 	if r.URL.Path != "/v2" && !strings.HasPrefix(r.URL.Path, "/v2/") {
 		http.NotFound(w, r)
 		return
@@ -142,7 +157,16 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	bearer, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	t, ok := h.verify(bearer)
 	if ok && (repo == "" || contains(t.Access[repo], action)) {
-		h.reg.ServeHTTP(w, r)
+		switch repo, kind, target := route(r.URL.Path); kind {
+		case "manifests":
+			h.serveManifest(w, r, repo, target)
+		case "tags":
+			h.serveTags(w, r, repo)
+		case "catalog":
+			h.serveCatalog(w, r, t.Sub)
+		default:
+			h.reg.ServeHTTP(w, r)
+		}
 		return
 	}
 	scope := ""
@@ -210,7 +234,8 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// serveToken issues tokens: anyone may pull; USER may push to USER/*. Credentials, when
+// serveToken issues tokens: anyone may pull a public repository, only USER pulls USER's
+// private ones; USER may push to USER/*. Credentials, when
 // given, must be right; an unknown user is created.
 func (h *Hub) serveToken(w http.ResponseWriter, r *http.Request) {
 	user, pass, hasAuth := r.BasicAuth()
@@ -240,7 +265,7 @@ func (h *Hub) serveToken(w http.ResponseWriter, r *http.Request) {
 			repo := parts[1]
 			for _, a := range strings.Split(parts[2], ",") {
 				switch {
-				case a == "pull":
+				case a == "pull" && h.repos.canPull(repo, user):
 					t.Access[repo] = append(t.Access[repo], "pull")
 				case a == "push" && user != "" && strings.HasPrefix(repo, user+"/"):
 					t.Access[repo] = append(t.Access[repo], "push")

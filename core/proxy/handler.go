@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -26,6 +27,15 @@ type Handler struct {
 	maxManifest int64
 	limit       *limiter
 	trusted     []netip.Prefix
+	cache       *blobCache
+	push        map[string]bool // canonical upstream -> push methods allowed
+	// noFollow is client without following redirects: access checks (a 307 to the CDN
+	// already says yes) and tag look-ups.
+	noFollow *http.Client
+
+	authMu    sync.Mutex
+	upAuth    map[string]string // canonical upstream -> operator's Authorization value
+	realmAuth map[string]string // token realm host -> operator's Authorization value
 }
 
 // Option configures a Handler.
@@ -49,16 +59,20 @@ func WithMirror(upstream, base string) Option {
 	}
 }
 
-// WithAllow adds an upstream registry host to the allowlist.
-func WithAllow(host string) Option {
+// WithAllow adds an upstream registry host to the allowlist, with the non-/v2/ paths (a
+// token endpoint such as "/token") it may be asked for.
+func WithAllow(host string, paths ...string) Option {
 	return func(h *Handler) error {
 		host = strings.ToLower(host)
 		if !hostShape.MatchString(host) {
 			return fmt.Errorf("allow %q: not a host name", host)
 		}
-		if _, ok := h.allowed[host]; !ok {
-			h.allowed[host] = nil
+		for _, p := range paths {
+			if !strings.HasPrefix(p, "/") || strings.Contains(p, "..") {
+				return fmt.Errorf("allow %s: path %q must start with / and have no ..", host, p)
+			}
 		}
+		h.allowed[host] = append(h.allowed[host], paths...)
 		return nil
 	}
 }
@@ -75,6 +89,9 @@ func New(opts ...Option) (*Handler, error) {
 		redirects:   append([]string(nil), DefaultRedirectHosts...),
 		mirrors:     map[string]*url.URL{},
 		mirrorIPs:   map[netip.AddrPort]bool{},
+		push:        map[string]bool{},
+		upAuth:      map[string]string{},
+		realmAuth:   map[string]string{},
 		maxManifest: 4 << 20,
 		limit:       &limiter{rate: 20, burst: 200, buckets: map[string]*bucket{}, now: time.Now},
 		resolver: func(ctx context.Context, host string) ([]netip.Addr, error) {
@@ -108,14 +125,19 @@ func New(opts ...Option) (*Handler, error) {
 	tr := &http.Transport{
 		Proxy:                 nil, // never an environment proxy: the checks below must see the real peer
 		DialContext:           h.dial(dialer),
+		MaxIdleConns:          256,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConnsPerHost:   16,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: 30 * time.Second,
 	}
+	h.noFollow = &http.Client{
+		Transport:     mirrorTransport{h, tr},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	h.client = &http.Client{
-		Transport: tr,
+		Transport: mirrorTransport{h, tr},
 		Jar:       nil,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 5 {
@@ -164,8 +186,11 @@ func (h *Handler) dial(d *net.Dialer) func(ctx context.Context, network, addr st
 	}
 }
 
+// redirectAllowed says whether a redirect may be followed to u: a configured mirror's
+// address, or https on the default port to an allowlisted registry or blob host, named (not
+// an IP), without userinfo.
 func (h *Handler) redirectAllowed(u *url.URL) bool {
-	if u.Scheme != "https" && u.Scheme != "http" {
+	if (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || u.Opaque != "" {
 		return false
 	}
 	host := strings.ToLower(u.Host)
@@ -174,10 +199,13 @@ func (h *Handler) redirectAllowed(u *url.URL) bool {
 			return true
 		}
 	}
-	if u.Scheme != "https" {
+	if u.Scheme != "https" || (u.Port() != "" && u.Port() != "443") {
 		return false
 	}
-	name := u.Hostname()
+	name := strings.ToLower(u.Hostname())
+	if !hostShape.MatchString(name) {
+		return false
+	}
 	if _, err := netip.ParseAddr(name); err == nil || isNumericHost(name) {
 		return false
 	}
@@ -200,17 +228,21 @@ var exposed = []string{"Docker-Content-Digest", "WWW-Authenticate", "Location", 
 // forwarded are the request headers passed upstream; everything else (Cookie above all) is dropped.
 var forwarded = []string{"Accept", "Authorization", "Range", "If-None-Match", "If-Match"}
 
-func setCORS(w http.ResponseWriter) {
+func setCORS(w http.ResponseWriter, push bool) {
 	hd := w.Header()
 	hd.Set("Access-Control-Allow-Origin", "*")
-	hd.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
-	hd.Set("Access-Control-Allow-Headers", "Authorization, Accept, Range, If-None-Match, Content-Type")
+	if push {
+		hd.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, OPTIONS")
+	} else {
+		hd.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+	}
+	hd.Set("Access-Control-Allow-Headers", "Authorization, Accept, Range, If-None-Match, Content-Type, Content-Range")
 	hd.Set("Access-Control-Expose-Headers", strings.Join(exposed, ", "))
 	hd.Set("Access-Control-Max-Age", "600")
 }
 
 func fail(w http.ResponseWriter, status int, reason string) {
-	setCORS(w)
+	setCORS(w, false)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
@@ -240,58 +272,143 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusForbidden, fmt.Sprintf("refusing host %s: not on the allowlist (layerlab serve --allow HOST adds one)", host))
 		return
 	}
-	if !apiPath.MatchString(path) && !contains(extra, path) {
+	push := h.push[canonical(host)]
+	if !apiPath.MatchString(path) && !contains(extra, path) && !pushPath.MatchString(path) {
 		fail(w, http.StatusBadRequest, fmt.Sprintf("refusing path %s: not a registry API request", path))
 		return
 	}
 	switch r.Method {
 	case http.MethodOptions:
-		setCORS(w)
+		setCORS(w, push)
 		w.WriteHeader(http.StatusNoContent)
 		return
 	case http.MethodGet, http.MethodHead:
+		if pushPath.MatchString(path) && !push {
+			fail(w, http.StatusBadRequest, fmt.Sprintf("refusing %s %s: uploads are pushes (layerlab serve --allow-push %s allows them)", r.Method, path, canonical(host)))
+			return
+		}
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+		if !push {
+			w.Header().Set("Allow", "GET, HEAD, OPTIONS")
+			fail(w, http.StatusMethodNotAllowed, fmt.Sprintf("refusing %s: the proxy only reads (GET, HEAD) from %s (layerlab serve --allow-push %s allows pushing there)", r.Method, host, canonical(host)))
+			return
+		}
 	default:
 		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
 		fail(w, http.StatusMethodNotAllowed, fmt.Sprintf("refusing %s: the proxy only reads (GET, HEAD)", r.Method))
 		return
 	}
-	target := h.upstream(host, path, r.URL.RawQuery)
-	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Minute)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, r.Method, target.String(), nil)
-	if err != nil {
-		fail(w, http.StatusBadRequest, err.Error())
+	if h.cache != nil && r.Method == http.MethodGet {
+		if d := digestOf(path); d != "" {
+			h.serveDigest(w, r, host, path, d)
+			return
+		}
+		if strings.Contains(path, "/manifests/") && h.serveTagFromCache(w, r, host, path) {
+			return
+		}
+	}
+	resp, ok := h.send(w, r, r.Context(), r.Method, host, path, r.Body)
+	if !ok {
 		return
+	}
+	defer resp.Body.Close()
+	h.relay(w, r, host, path, resp, nil)
+}
+
+// send makes the upstream request for a proxied one; on failure it has answered w.
+func (h *Handler) send(w http.ResponseWriter, r *http.Request, ctx context.Context, method, host, path string, body io.Reader) (*http.Response, bool) {
+	resp, err := h.do(ctx, h.client, r, method, host, path, body)
+	if err != nil {
+		h.failErr(w, host, err)
+		return nil, false
+	}
+	return resp, true
+}
+
+// failErr answers a failed upstream request: the refusal's own status, else 502.
+func (h *Handler) failErr(w http.ResponseWriter, host string, err error) {
+	var rf *refusal
+	if errors.As(err, &rf) {
+		fail(w, rf.Status, rf.Reason)
+		return
+	}
+	fail(w, http.StatusBadGateway, fmt.Sprintf("reaching %s: %v", host, unwrapURL(err)))
+}
+
+func unwrapURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// do sends method host/path upstream with the headers of r that may go there.
+func (h *Handler) do(ctx context.Context, c *http.Client, r *http.Request, method, host, path string, body io.Reader) (*http.Response, error) {
+	target := h.upstream(host, path, r.URL.RawQuery)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	if method == http.MethodGet || method == http.MethodHead {
+		body = nil
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target.String(), body)
+	if err != nil {
+		cancel()
+		return nil, refuse(http.StatusBadRequest, "%v", err)
+	}
+	if body != nil {
+		req.ContentLength = r.ContentLength
+		if ct := r.Header.Get("Content-Type"); ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		if cr := r.Header.Get("Content-Range"); cr != "" {
+			req.Header.Set("Content-Range", cr)
+		}
 	}
 	for _, k := range forwarded {
 		for _, v := range r.Header.Values(k) {
 			req.Header.Add(k, v)
 		}
 	}
-	req.Header.Set("User-Agent", "layerlab-proxy")
-	resp, err := h.client.Do(req)
-	if err != nil {
-		var rf *refusal
-		if errors.As(err, &rf) {
-			fail(w, rf.Status, rf.Reason)
-			return
+	if req.Header.Get("Authorization") == "" {
+		if cred := h.operatorAuth(host, path, r.URL.Query()); cred != "" {
+			req.Header.Set("Authorization", cred)
 		}
-		fail(w, http.StatusBadGateway, fmt.Sprintf("reaching %s: %v", host, errors.Unwrap(err)))
-		return
 	}
-	defer resp.Body.Close()
-	setCORS(w)
+	req.Header.Set("User-Agent", "layerlab-proxy")
+	resp, err := c.Do(req)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	h.learnRealm(host, resp)
+	resp.Body = &cancelBody{resp.Body, cancel}
+	return resp, nil
+}
+
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error { err := b.ReadCloser.Close(); b.cancel(); return err }
+
+// relay writes an upstream response to the client: CORS, the headers a registry client
+// needs, cache headers, the body (size-capped where it is not a blob), and a copy of the
+// body to also if it is not nil.
+func (h *Handler) relay(w http.ResponseWriter, r *http.Request, host, path string, resp *http.Response, also io.Writer) {
+	setCORS(w, h.push[canonical(host)])
 	for _, k := range exposed {
-		if k == "Location" {
+		if k == "Location" && (resp.StatusCode/100 == 3 || !h.push[canonical(host)]) {
 			continue // redirects are followed here; a Location would point past the proxy
 		}
 		for _, v := range resp.Header.Values(k) {
 			w.Header().Add(k, v)
 		}
 	}
-	if strings.Contains(path, "/blobs/sha256:") || strings.Contains(path, "/manifests/sha256:") {
+	if digestOf(path) != "" {
 		if resp.StatusCode == http.StatusOK {
 			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+			w.Header().Set("ETag", `"`+digestOf(path)+`"`)
 		}
 	} else {
 		w.Header().Set("Cache-Control", "no-store")
@@ -305,9 +422,39 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body = io.LimitReader(resp.Body, h.maxManifest)
 	}
 	w.WriteHeader(resp.StatusCode)
-	if r.Method != http.MethodHead {
-		io.Copy(w, body)
+	if r.Method == http.MethodHead {
+		return
 	}
+	if also == nil {
+		io.Copy(w, body)
+		return
+	}
+	// The cache's copy must be whole even if this client goes away.
+	cw := &clientWriter{w: w}
+	io.Copy(io.MultiWriter(also, cw), body)
+}
+
+// clientWriter writes to the client until the first error, then swallows the rest.
+type clientWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *clientWriter) Write(p []byte) (int, error) {
+	if c.err == nil {
+		_, c.err = c.w.Write(p)
+	}
+	return len(p), nil
+}
+
+// digestOf is the digest a blob or manifest path names, or "".
+func digestOf(path string) string {
+	for _, sep := range []string{"/blobs/sha256:", "/manifests/sha256:"} {
+		if i := strings.LastIndex(path, sep); i >= 0 {
+			return path[i+len(sep)-len("sha256:"):]
+		}
+	}
+	return ""
 }
 
 func contains(list []string, s string) bool {

@@ -223,7 +223,7 @@ func fetchImage(ctx context.Context, s store.Store, r name.Reference, raw []byte
 		return nil
 	}
 	if !has(ctx, s, m.Config.Digest) {
-		if err := fetchBlob(ctx, s, r, m.Config, nil, o.remote); err != nil {
+		if _, err := fetchBlob(ctx, s, r, m.Config, nil, o.remote, false); err != nil {
 			return fmt.Errorf("fetching config %s: %w", m.Config.Digest, err)
 		}
 	}
@@ -266,11 +266,14 @@ func fetchImage(ctx context.Context, s store.Store, r name.Reference, raw []byte
 			o.progress(Event{Phase: PhaseWaiting, Layer: l.Digest})
 		}
 	}
+	diffIDs := make([]v1.Hash, len(missing))
 	errs := parallel(ctx, len(missing), o.jobs, func(i int) error {
 		l := missing[i]
-		if err := fetchBlob(ctx, s, r, l, o.progress, o.remote); err != nil {
+		d, err := fetchBlob(ctx, s, r, l, o.progress, o.remote, true)
+		if err != nil {
 			return err
 		}
+		diffIDs[i] = d
 		o.progress(Event{Phase: PhaseDownloadComplete, Layer: l.Digest})
 		return nil
 	})
@@ -285,11 +288,15 @@ func fetchImage(ctx context.Context, s store.Store, r name.Reference, raw []byte
 			continue
 		}
 		delete(seen, l.Digest)
-		if !contains(missing, l.Digest) {
+		j := index(missing, l.Digest)
+		if j < 0 {
 			continue
 		}
-		if err := checkDiffID(ctx, s, l, cfg.RootFS.DiffIDs[i], o.progress); err != nil {
-			return err
+		// The content was hashed as it arrived; the engine extracts here, layerlab only
+		// compares.
+		o.progress(Event{Phase: PhaseExtracting, Layer: l.Digest, Current: l.Size, Total: l.Size})
+		if want := cfg.RootFS.DiffIDs[i]; diffIDs[j] != want {
+			return fmt.Errorf("extracting layer %s: its content hashes to %s but the config's diff_id is %s", l.Digest, diffIDs[j], want)
 		}
 		o.progress(Event{Phase: PhasePullComplete, Layer: l.Digest})
 	}
@@ -299,28 +306,29 @@ func fetchImage(ctx context.Context, s store.Store, r name.Reference, raw []byte
 	return nil
 }
 
-func contains(ds []v1.Descriptor, d v1.Hash) bool {
-	for _, x := range ds {
+func index(ds []v1.Descriptor, d v1.Hash) int {
+	for i, x := range ds {
 		if x.Digest == d {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // fetchBlob streams blob d from r's repository into s; s.PutBlob verifies the digest before
-// the blob becomes visible.
-func fetchBlob(ctx context.Context, s store.Store, r name.Reference, d v1.Descriptor, progress func(Event), opts []remote.Option) error {
+// the blob becomes visible. With layer set, the blob is decompressed as it arrives and the
+// hash of its content (the diff_id it must have) returned.
+func fetchBlob(ctx context.Context, s store.Store, r name.Reference, d v1.Descriptor, progress func(Event), opts []remote.Option, layer bool) (v1.Hash, error) {
 	if err := store.CheckAlgorithm(d.Digest); err != nil {
-		return err
+		return v1.Hash{}, err
 	}
 	l, err := remote.Layer(r.Context().Digest(d.Digest.String()), opts...)
 	if err != nil {
-		return wrapRemote(err)
+		return v1.Hash{}, wrapRemote(err)
 	}
 	rc, err := l.Compressed()
 	if err != nil {
-		return wrapRemote(err)
+		return v1.Hash{}, wrapRemote(err)
 	}
 	defer rc.Close()
 	var src io.Reader = rc
@@ -330,16 +338,67 @@ func fetchBlob(ctx context.Context, s store.Store, r name.Reference, d v1.Descri
 		}, done: func() { progress(Event{Phase: PhaseVerifyingChecksum, Layer: d.Digest}) }}
 	}
 	// A registry sending more than the descriptor's size is refused, not stored.
-	src = io.LimitReader(src, d.Size+1)
-	var buf bytes.Buffer
-	n, err := io.Copy(&buf, src)
+	sized := &sizeCheck{r: io.LimitReader(src, d.Size+1), want: d.Size, digest: d.Digest}
+	src = sized
+	var pw *io.PipeWriter
+	var diff chan diffResult
+	if layer {
+		var pr *io.PipeReader
+		pr, pw = io.Pipe()
+		diff = make(chan diffResult, 1)
+		go func() {
+			h, err := contentDigest(pr, d)
+			io.Copy(io.Discard, pr) // whatever follows the compressed stream
+			pr.Close()
+			diff <- diffResult{h, err}
+		}()
+		src = io.TeeReader(src, pw)
+	}
+	err = s.PutBlob(ctx, d.Digest, src)
+	if pw != nil {
+		pw.CloseWithError(err)
+	}
 	if err != nil {
-		return wrapRemote(err)
+		if sized.err != nil {
+			return v1.Hash{}, sized.err
+		}
+		return v1.Hash{}, wrapRemote(err)
 	}
-	if n != d.Size {
-		return fmt.Errorf("blob %s is %d bytes; the manifest says %d", d.Digest, n, d.Size)
+	if !layer {
+		return v1.Hash{}, nil
 	}
-	return s.PutBlob(ctx, d.Digest, &buf)
+	res := <-diff
+	if res.err != nil {
+		return v1.Hash{}, fmt.Errorf("extracting layer %s: %w", d.Digest, res.err)
+	}
+	return res.h, nil
+}
+
+type diffResult struct {
+	h   v1.Hash
+	err error
+}
+
+// sizeCheck fails the read that goes past want bytes, or ends short of it.
+type sizeCheck struct {
+	r      io.Reader
+	n      int64
+	want   int64
+	digest v1.Hash
+	err    error
+}
+
+func (c *sizeCheck) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.n > c.want || (err == io.EOF && c.n != c.want) {
+		c.err = fmt.Errorf("blob %s is %d bytes or more; the manifest says %d", c.digest, c.n, c.want)
+		if c.n < c.want {
+			c.err = fmt.Errorf("blob %s is %d bytes; the manifest says %d", c.digest, c.n, c.want)
+		}
+		return n, c.err
+	}
+	return n, err
 }
 
 // counter reports bytes read, at most every 512 KiB, and calls done at EOF.
@@ -366,46 +425,34 @@ func (c *counter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// checkDiffID decompresses a stored layer and compares its hash with the config's diff_id.
-func checkDiffID(ctx context.Context, s store.Store, l v1.Descriptor, want v1.Hash, progress func(Event)) error {
-	rc, err := s.OpenBlob(ctx, l.Digest)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
+// contentDigest hashes a layer's uncompressed content as it is read.
+func contentDigest(r io.Reader, l v1.Descriptor) (v1.Hash, error) {
 	var u io.Reader
 	switch l.MediaType {
 	case types.DockerLayer, types.OCILayer, types.DockerForeignLayer, types.OCIRestrictedLayer:
-		zr, err := gzip.NewReader(rc)
+		zr, err := gzip.NewReader(r)
 		if err != nil {
-			return fmt.Errorf("extracting layer %s: %w", l.Digest, err)
+			return v1.Hash{}, err
 		}
 		defer zr.Close()
 		u = zr
 	case types.OCILayerZStd:
-		zr, err := zstd.NewReader(rc)
+		zr, err := zstd.NewReader(r)
 		if err != nil {
-			return fmt.Errorf("extracting layer %s: %w", l.Digest, err)
+			return v1.Hash{}, err
 		}
 		defer zr.Close()
 		u = zr
 	case types.DockerUncompressedLayer, types.OCIUncompressedLayer, types.OCIUncompressedRestrictedLayer:
-		u = rc
+		u = r
 	default:
-		return fmt.Errorf("extracting layer %s: unsupported media type %q", l.Digest, l.MediaType)
+		return v1.Hash{}, fmt.Errorf("unsupported media type %q", l.MediaType)
 	}
 	h := sha256.New()
-	cr := &counter{r: u, total: -1, emit: func(n int64) {
-		progress(Event{Phase: PhaseExtracting, Layer: l.Digest, Current: n, Total: l.Size})
-	}, done: func() {}}
-	if _, err := io.Copy(h, cr); err != nil {
-		return fmt.Errorf("extracting layer %s: %w", l.Digest, err)
+	if _, err := io.Copy(h, u); err != nil {
+		return v1.Hash{}, err
 	}
-	got := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}
-	if got != want {
-		return fmt.Errorf("extracting layer %s: its content hashes to %s but the config's diff_id is %s", l.Digest, got, want)
-	}
-	return nil
+	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // record names the pulled image in the index and reports whether that changed anything.
@@ -471,7 +518,11 @@ func (e *NotFoundError) Unwrap() []error {
 type UnauthorizedError struct {
 	// Detail is the registry's error in Docker's form ("unauthorized: authentication required").
 	Detail string
-	err    error
+	// Token says the refused request carried a bearer token: the registry runs a token
+	// service (Docker Hub, the practice hub) and refused that token's scope, where docker
+	// words a pull's refusal "pull access denied for ...".
+	Token bool
+	err   error
 }
 
 func (e *UnauthorizedError) Error() string { return e.err.Error() }
@@ -489,7 +540,8 @@ func wrapRemote(err error) error {
 			d := te.Errors[0]
 			detail = strings.ToLower(strings.ReplaceAll(string(d.Code), "_", " ")) + ": " + d.Message
 		}
-		return &UnauthorizedError{Detail: detail, err: err}
+		token := te.Request != nil && strings.HasPrefix(te.Request.Header.Get("Authorization"), "Bearer ")
+		return &UnauthorizedError{Detail: detail, Token: token, err: err}
 	}
 	if te.StatusCode != http404 {
 		return err

@@ -319,3 +319,121 @@ func TestPullRefusesCorruptBlob(t *testing.T) {
 		t.Errorf("got index %+v; want nothing tagged", es)
 	}
 }
+
+// cutting counts blob GETs per digest and, while cut is set, ends that blob's first
+// response body halfway through, as a dropped connection does.
+type cutting struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	gets map[string]int
+	cut  string
+}
+
+func (c *cutting) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.base.RoundTrip(r)
+	_, blob, isBlob := strings.Cut(r.URL.Path, "/blobs/")
+	if err != nil || !isBlob || r.Method != http.MethodGet || resp.StatusCode != http.StatusOK {
+		return resp, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gets[blob]++
+	if blob == c.cut {
+		c.cut = ""
+		resp.Body = &halfBody{rc: resp.Body, left: resp.ContentLength / 2}
+	}
+	return resp, nil
+}
+
+type halfBody struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (h *halfBody) Read(p []byte) (int, error) {
+	if h.left <= 0 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	if int64(len(p)) > h.left {
+		p = p[:h.left]
+	}
+	n, err := h.rc.Read(p)
+	h.left -= int64(n)
+	return n, err
+}
+
+func (h *halfBody) Close() error { return h.rc.Close() }
+
+// A pull cut in the middle of a blob keeps the blobs that arrived whole and verified, stores
+// nothing of the cut one and tags nothing; the next pull downloads only what is missing
+// (counted at the upstream) and tags the image.
+func TestPullCutMidBlobResumes(t *testing.T) {
+	ctx := context.Background()
+	reg := peers.StartRegistry(t, peers.RegistryOptions{})
+	img := testimage.PullTest()
+	testimage.Push(t, img, reg.Host+"/library/pulltest:latest")
+	ls, _ := img.Layers()
+	cut := digest(t, ls[2])
+	s := store.NewMemory()
+	r := mustParse(t, reg.Host+"/library/pulltest")
+	tr := &cutting{base: http.DefaultTransport, gets: map[string]int{}, cut: cut.String()}
+	opts := []registry.Option{registry.WithRemote(remote.WithTransport(tr), remote.WithRetryBackoff(remote.Backoff{Steps: 1}))}
+	_, err := registry.Pull(ctx, s, r, nil, append(opts, registry.WithJobs(1))...)
+	if err == nil || !strings.Contains(err.Error(), "fetching layer "+cut.String()) {
+		t.Fatalf("got %v; want an error fetching layer %s", err, cut)
+	}
+	if es, _ := s.Index(ctx); len(es) != 0 {
+		t.Errorf("cut pull tagged %+v; want no entries", es)
+	}
+	if _, err := s.BlobSize(ctx, cut); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("cut blob %s: got %v; want it not stored", cut, err)
+	}
+	cfg, _ := img.ConfigName()
+	blobs := []v1.Hash{cfg}
+	for _, l := range ls {
+		blobs = append(blobs, digest(t, l))
+	}
+	kept := map[v1.Hash]bool{}
+	for _, b := range blobs {
+		if _, err := s.BlobSize(ctx, b); err == nil {
+			kept[b] = true
+			rc, _ := s.OpenBlob(ctx, b)
+			h, _, err := v1.SHA256(rc)
+			rc.Close()
+			if err != nil || h != b {
+				t.Errorf("kept blob %s hashes to %s (%v)", b, h, err)
+			}
+		}
+	}
+	if !kept[cfg] || !kept[digest(t, ls[0])] || !kept[digest(t, ls[1])] {
+		t.Errorf("kept %v; want at least the config and the two layers before the cut one", kept)
+	}
+
+	first := tr.gets
+	tr.mu.Lock()
+	tr.gets = map[string]int{}
+	tr.mu.Unlock()
+	res, err := registry.Pull(ctx, s, r, nil, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Updated {
+		t.Error("resumed pull: got Updated false; want true")
+	}
+	for _, b := range blobs {
+		want := 1
+		if kept[b] {
+			want = 0
+		}
+		if got := tr.gets[b.String()]; got != want {
+			t.Errorf("resumed pull fetched %s %d times; want %d (first pull: %d)", b, got, want, first[b.String()])
+		}
+	}
+	es, _ := s.Index(ctx)
+	if len(es) != 1 {
+		t.Fatalf("got index %+v; want the image tagged", es)
+	}
+	if err := store.CheckEntries(ctx, s, es); err != nil {
+		t.Error(err)
+	}
+}

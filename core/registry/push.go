@@ -93,18 +93,39 @@ func push(ctx context.Context, s store.Store, t name.Tag, desc v1.Descriptor, o 
 	return &PushResult{Digest: desc.Digest, Size: int64(len(raw))}, nil
 }
 
-// mountSource returns the repository of repo's registry a layer was last pulled from, if it
-// is another repository there (Docker's distribution metadata).
+// PushedToRecord is the store record kind, keyed by registry host, a space and layer digest,
+// holding the repository of that registry a layer was last pushed to: the next push of the
+// layer to another repository there mounts it from there, as Docker does.
+const PushedToRecord = "pushed-to"
+
+func pushedToKey(repo name.Repository, layer v1.Hash) string {
+	return repo.RegistryStr() + " " + layer.String()
+}
+
+// mountSource returns another repository of repo's registry that has the layer, as Docker's
+// distribution metadata knows it: where it was last pushed to there, else where it was last
+// pulled from.
 func mountSource(ctx context.Context, s store.Store, repo name.Repository, layer v1.Hash) (name.Repository, bool) {
-	b, err := s.Record(ctx, PulledFromRecord, layer.String())
-	if err != nil {
-		return name.Repository{}, false
+	for _, k := range [][2]string{{PushedToRecord, pushedToKey(repo, layer)}, {PulledFromRecord, layer.String()}} {
+		b, err := s.Record(ctx, k[0], k[1])
+		if err != nil {
+			continue
+		}
+		r, err := name.NewRepository(string(b))
+		if err != nil || r.RegistryStr() != repo.RegistryStr() || r.RepositoryStr() == repo.RepositoryStr() {
+			continue
+		}
+		return r, true
 	}
-	r, err := name.NewRepository(string(b))
-	if err != nil || r.RegistryStr() != repo.RegistryStr() || r.RepositoryStr() == repo.RepositoryStr() {
-		return name.Repository{}, false
+	return name.Repository{}, false
+}
+
+// pushedTo remembers that repo holds the layer.
+func pushedTo(ctx context.Context, s store.Store, repo name.Repository, layer v1.Hash) error {
+	if err := s.PutRecord(ctx, PushedToRecord, pushedToKey(repo, layer), []byte(repo.Name())); err != nil {
+		return fmt.Errorf("recording where layer %s was pushed: %w", layer, err)
 	}
-	return r, true
+	return nil
 }
 
 type existser interface{ Exists() (bool, error) }
@@ -129,7 +150,7 @@ func pushLayerBlob(ctx context.Context, s store.Store, repo name.Repository, l p
 	}
 	if ok {
 		o.progress(Event{Phase: PhaseLayerAlreadyExists, Layer: l.diffID})
-		return nil
+		return pushedTo(ctx, s, repo, l.desc.Digest)
 	}
 	if src, ok := mountSource(ctx, s, repo, l.desc.Digest); ok {
 		if ok, err := blobExists(src, l.desc.Digest, o); err == nil && ok {
@@ -137,19 +158,27 @@ func pushLayerBlob(ctx context.Context, s store.Store, repo name.Repository, l p
 				return err
 			}
 			o.progress(Event{Phase: PhaseMounted, Layer: l.diffID, From: src.RepositoryStr()})
-			return nil
+			return pushedTo(ctx, s, repo, l.desc.Digest)
 		}
 	}
-	if err := pushBlob(ctx, s, repo, l.desc, o, nil); err != nil {
+	pushing := func(n int64) {
+		o.progress(Event{Phase: PhasePushing, Layer: l.diffID, Current: n, Total: l.desc.Size})
+	}
+	if err := pushBlob(ctx, s, repo, l.desc, o, nil, pushing); err != nil {
 		return err
 	}
 	o.progress(Event{Phase: PhasePushed, Layer: l.diffID})
-	return nil
+	return pushedTo(ctx, s, repo, l.desc.Digest)
 }
 
-// pushBlob uploads one stored blob (mounting it from src when given).
-func pushBlob(ctx context.Context, s store.Store, repo name.Repository, d v1.Descriptor, o *options, src *name.Repository) error {
-	var l v1.Layer = &storeBlob{ctx: ctx, s: s, d: d}
+// pushBlob uploads one stored blob (mounting it from src when given), telling sent, if given,
+// how many bytes have left.
+func pushBlob(ctx context.Context, s store.Store, repo name.Repository, d v1.Descriptor, o *options, src *name.Repository, sent ...func(int64)) error {
+	b := &storeBlob{ctx: ctx, s: s, d: d}
+	if len(sent) > 0 {
+		b.sent = sent[0]
+	}
+	var l v1.Layer = b
 	if src != nil {
 		l = &remote.MountableLayer{Layer: l, Reference: src.Digest(d.Digest.String())}
 	}
@@ -158,16 +187,26 @@ func pushBlob(ctx context.Context, s store.Store, repo name.Repository, d v1.Des
 
 // storeBlob is a stored blob as the v1.Layer go-containerregistry uploads.
 type storeBlob struct {
-	ctx context.Context
-	s   store.Store
-	d   v1.Descriptor
+	ctx  context.Context
+	s    store.Store
+	d    v1.Descriptor
+	sent func(int64)
 }
 
 func (b *storeBlob) Digest() (v1.Hash, error) { return b.d.Digest, nil }
 func (b *storeBlob) DiffID() (v1.Hash, error) {
 	return v1.Hash{}, fmt.Errorf("diff_id of %s is not needed to push it", b.d.Digest)
 }
-func (b *storeBlob) Compressed() (io.ReadCloser, error) { return b.s.OpenBlob(b.ctx, b.d.Digest) }
+func (b *storeBlob) Compressed() (io.ReadCloser, error) {
+	rc, err := b.s.OpenBlob(b.ctx, b.d.Digest)
+	if err != nil || b.sent == nil {
+		return rc, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{&counter{r: rc, total: b.d.Size, emit: b.sent, done: func() {}}, rc}, nil
+}
 func (b *storeBlob) Uncompressed() (io.ReadCloser, error) {
 	return nil, fmt.Errorf("uncompressed %s is not needed to push it", b.d.Digest)
 }

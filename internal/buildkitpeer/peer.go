@@ -173,6 +173,9 @@ type BuildOptions struct {
 	// exporter under that name into buildkitd's own image store (no push, no OCI tar), so
 	// the progress log shows the image exporter's block; Result.Image is then nil.
 	Name string
+	// Opts are further frontend options, passed as --opt (e.g. "call=check",
+	// "build-arg:BUILDKIT_DOCKERFILE_CHECK=skip=all").
+	Opts []string
 }
 
 // Result is what one reference build produced.
@@ -228,6 +231,9 @@ func (p *Peer) Build(ctx context.Context, contextDir string, o BuildOptions) (*R
 	}
 	if o.Target != "" {
 		args = append(args, "--opt", "target="+o.Target)
+	}
+	for _, opt := range o.Opts {
+		args = append(args, "--opt", opt)
 	}
 	args = append(args, "--output", output)
 	cmd := exec.CommandContext(ctx, filepath.Join(p.bin, "buildctl"), args...)

@@ -3,7 +3,8 @@
 // forwarded to the worker. Handlers (onOutput, on) and AbortSignals stay here; only data
 // crosses.
 
-const functions = ['writeFile', 'readFile', 'readDir', 'mkdir', 'remove', 'storage', 'commands'];
+const functions = ['writeFile', 'readFile', 'readDir', 'mkdir', 'remove', 'storage', 'commands',
+  'lessons', 'loadLesson', 'check', 'progress', 'restartLesson', 'shareLink', 'openShareLink'];
 
 // onFatal(message) is told once if the core stops for good (its worker crashed or the Go
 // program exited): every later call rejects with that message.
@@ -53,6 +54,13 @@ export function startCore(workerURL, wasmURL, { onFatal } = {}) {
         }
         break;
       }
+      case 'input': {
+        const p = pending.get(m.id);
+        const reply = (text) => worker.postMessage({ type: 'inputLine', id: m.id, text: typeof text === 'string' ? text : null });
+        if (!p || !p.onInput) { reply(null); break; }
+        Promise.resolve().then(() => p.onInput({ echo: m.echo })).then(reply, () => reply(null));
+        break;
+      }
       case 'event':
         for (const h of handlers.get(m.event) ?? []) setTimeout(h, 0, m.detail);
         break;
@@ -92,7 +100,7 @@ export function startCore(workerURL, wasmURL, { onFatal } = {}) {
 
   api.exec = (line, options) => {
     if (!options || typeof options !== 'object') return send({ type: 'call', fn: 'exec', args: [line, options] });
-    const { onOutput, signal } = options;
+    const { onOutput, onInput, signal } = options;
     // true stands for a function or a signal (which cannot cross to the worker); any other
     // value passes as it is, for the core to refuse as it would.
     const o = { ...options, __proxied: true };
@@ -100,6 +108,8 @@ export function startCore(workerURL, wasmURL, { onFatal } = {}) {
     if (o.signal === true) o.signal = 'true';
     const hasSignal = typeof AbortSignal !== 'undefined' && signal instanceof AbortSignal;
     if (typeof onOutput === 'function') o.onOutput = true;
+    if (o.onInput === true) o.onInput = 'true';
+    if (typeof onInput === 'function') o.onInput = true;
     if (hasSignal) {
       o.signal = true;
       o.aborted = signal.aborted;
@@ -107,6 +117,7 @@ export function startCore(workerURL, wasmURL, { onFatal } = {}) {
     let abort;
     const p = send({ type: 'call', fn: 'exec', args: [line, o] }, {
       onOutput: typeof onOutput === 'function' ? onOutput : null,
+      onInput: typeof onInput === 'function' ? onInput : null,
       onID: (id) => {
         if (hasSignal && !signal.aborted) {
           abort = () => worker.postMessage({ type: 'abort', id });

@@ -175,11 +175,17 @@ export class Shell {
   }
 
   data(d) {
+    if (this.running && this.input && d !== '\x03') {
+      this.inputData(d);
+      return;
+    }
     if (this.running) {
       // Keys typed while a command runs wait for the next prompt, and echo at once, as a
       // terminal echoes type-ahead; Ctrl-C cancels the command and drops them.
       if (d === '\x03') {
         this.typeahead = '';
+        this.input?.resolve(null);
+        this.input = null;
         this.running.abort();
       } else if (d === '\x7f' || d === '\b') {
         if (this.typeahead && !this.typeahead.endsWith('\r')) {
@@ -241,6 +247,37 @@ export class Shell {
       default:
         if (d.startsWith('\x1b')) return; // other keys (F1, PgUp, ...) do nothing
         this.insert(d.replace(/[\x00-\x08\x0e-\x1f]/g, ''));
+    }
+  }
+
+  // readInput is exec's onInput: a command (docker login) waits for a line typed here, shown
+  // as typed unless echo is false (a password).
+  readInput({ echo }) {
+    return new Promise((resolve) => {
+      this.input = { resolve, echo, text: '' };
+      // keys typed before the command asked are its input, as in a real terminal
+      const ahead = this.typeahead;
+      this.typeahead = '';
+      if (ahead) this.inputData(ahead);
+    });
+  }
+
+  inputData(d) {
+    const inp = this.input;
+    for (const c of d) {
+      if (c === '\r') {
+        this.input = null;
+        if (inp.echo) this.term.write('\r\n');
+        inp.resolve(`${inp.text}\n`);
+        return;
+      }
+      if (c === '\x7f' || c === '\b') {
+        if (inp.text && inp.echo) this.term.write('\b \b');
+        inp.text = inp.text.slice(0, -1);
+      } else if (c >= ' ') {
+        inp.text += c;
+        if (inp.echo) this.term.write(c);
+      }
     }
   }
 
@@ -321,6 +358,7 @@ export class Shell {
       const r = await this.ll.exec(text, {
         tty: true,
         cwd: this.cwd,
+        onInput: (req) => this.readInput(req),
         signal: ac.signal,
         onOutput: (chunk, stream) => {
           if (!chunk) return;
@@ -342,6 +380,7 @@ export class Shell {
       last = '\n';
     } finally {
       this.running = null;
+      this.input = null;
     }
     if (last !== '\n') this.term.write('\x1b[7m%\x1b[0m\r\n');
     this.onCommandDone?.(text);

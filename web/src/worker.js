@@ -4,8 +4,10 @@
 //
 // Messages from the page: {type: "module", module} (the compiled wasm, first),
 // {type: "call", id, fn, args}, {type: "abort", id},
-// {type: "subscribe", id, event}. To the page: {type: "ready", error?},
+// {type: "subscribe", id, event}, {type: "inputLine", id, text} (a line typed for a command's
+// stdin, null for none). To the page: {type: "ready", error?},
 // {type: "result", id, value | error}, {type: "output", id, chunk, stream},
+// {type: "input", id, echo} (a command waits for a line; echo: show it as typed),
 // {type: "event", event, detail}, {type: "fatal", message}.
 import '../generated/wasm_exec.js'; // Go's loader, copied from $(go env GOROOT)/lib/wasm at build
 
@@ -28,6 +30,7 @@ const ready = load();
 ready.then(() => postMessage({ type: 'ready' }), (e) => postMessage({ type: 'ready', error: e.message }));
 
 const aborts = new Map(); // call id -> AbortController of a running exec
+const inputs = new Map(); // call id -> resolve of the line its command waits for
 
 function message(e) {
   return e && typeof e.message === 'string' ? e.message : String(e);
@@ -39,9 +42,16 @@ function message(e) {
 function execArgs(id, args) {
   const o = args[1];
   if (!o || typeof o !== 'object' || !o.__proxied) return args;
-  const opts = { stdin: o.stdin, tty: o.tty, cwd: o.cwd, onOutput: o.onOutput, signal: o.signal };
+  const opts = { stdin: o.stdin, tty: o.tty, cwd: o.cwd, onOutput: o.onOutput, signal: o.signal, onInput: o.onInput };
   if (o.onOutput === true) {
     opts.onOutput = (chunk, stream) => postMessage({ type: 'output', id, chunk, stream });
+  }
+  if (o.onInput === true) {
+    // a line typed at the page's terminal, asked for by a command reading its stdin
+    opts.onInput = ({ echo }) => new Promise((resolve) => {
+      inputs.set(id, resolve);
+      postMessage({ type: 'input', id, echo });
+    });
   }
   if (o.signal === true) {
     const ac = new AbortController();
@@ -60,6 +70,13 @@ self.onmessage = async (ev) => {
   }
   if (m.type === 'abort') {
     aborts.get(m.id)?.abort();
+    inputs.get(m.id)?.(null);
+    return;
+  }
+  if (m.type === 'inputLine') {
+    const resolve = inputs.get(m.id);
+    inputs.delete(m.id);
+    resolve?.(m.text);
     return;
   }
   try {
@@ -79,5 +96,6 @@ self.onmessage = async (ev) => {
     postMessage({ type: 'result', id: m.id, error: message(e) });
   } finally {
     aborts.delete(m.id);
+    inputs.delete(m.id);
   }
 };

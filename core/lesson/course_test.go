@@ -1,0 +1,245 @@
+package lesson_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/layerlab/layerlab/core/hub"
+	"github.com/layerlab/layerlab/core/lesson"
+	"github.com/layerlab/layerlab/core/proxy"
+	"github.com/layerlab/layerlab/core/store"
+	"github.com/layerlab/layerlab/core/term"
+	"github.com/layerlab/layerlab/internal/buildkitpeer"
+	"github.com/layerlab/layerlab/internal/peers"
+	"github.com/layerlab/layerlab/internal/testimage"
+)
+
+// lessonsDir is where the course's lesson files live.
+const lessonsDir = "../../web/lessons"
+
+func loadCourse(t *testing.T) []*lesson.Lesson {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(lessonsDir, "*.md"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no lessons in %s (%v)", lessonsDir, err)
+	}
+	var ls []*lesson.Lesson
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := lesson.Parse("web/lessons/"+filepath.Base(f), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+	}
+	lesson.Sort(ls)
+	return ls
+}
+
+// standIns are the official images the lessons use, as the test makes them: Debian's
+// busybox-static as the base (so RUN has a shell), the official image's metadata where a
+// lesson checks it, and a label saying what they are. Docker Hub is not reachable here.
+func standIns(t *testing.T) map[string]v1.Image {
+	t.Helper()
+	base, err := buildkitpeer.BusyboxImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(label string, files map[string]string, set func(*v1.Config)) v1.Image {
+		img := base
+		if files != nil {
+			img, err = mutate.Append(img, mutate.Addendum{
+				Layer:   tarLayer(t, files),
+				History: v1.History{Created: v1.Time{Time: buildkitpeer.BaseTime}, CreatedBy: "layerlab stand-in: " + label},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cf = cf.DeepCopy()
+		cf.Config.Labels = map[string]string{"org.layerlab.stand-in": label + " (busybox-static, made by a test: not the official image)"}
+		if set != nil {
+			set(&cf.Config)
+		}
+		img, err = mutate.ConfigFile(img, cf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img
+	}
+	alpine := mk("alpine", nil, nil)
+	nginx := mk("nginx", map[string]string{
+		"usr/share/nginx/html/index.html": "<h1>Welcome to nginx!</h1>\n",
+		"etc/nginx/nginx.conf":            "events {}\n",
+	}, func(c *v1.Config) {
+		c.Cmd = []string{"nginx", "-g", "daemon off;"}
+		c.ExposedPorts = map[string]struct{}{"80/tcp": {}}
+	})
+	node := mk("node:6-alpine", map[string]string{
+		"usr/local/bin/node": "placeholder for node 6\n",
+	}, func(c *v1.Config) {
+		c.Cmd = []string{"node"}
+		c.Env = append(c.Env, "NODE_VERSION=6.17.1")
+	})
+	return map[string]v1.Image{
+		"library/alpine:latest": alpine,
+		"library/nginx:latest":  nginx,
+		"library/nginx:1.27":    nginx,
+		"library/node:6-alpine": node,
+	}
+}
+
+// registryHub is lesson.Hub over the practice hub's registry API: a repository exists when
+// its tag list can be read. The practice hub has no private repositories yet, so Private is
+// always false here.
+type registryHub struct{ opts func() []remote.Option }
+
+func (h registryHub) Repository(ctx context.Context, repo string) (lesson.Repository, bool, error) {
+	r, err := name.NewRepository(repo)
+	if err != nil {
+		return lesson.Repository{}, false, err
+	}
+	_, err = remote.List(r, append(h.opts(), remote.WithContext(ctx))...)
+	var te *transport.Error
+	if errors.As(err, &te) && (te.StatusCode == http.StatusNotFound || te.StatusCode == http.StatusUnauthorized) {
+		return lesson.Repository{}, false, nil
+	}
+	if err != nil {
+		return lesson.Repository{}, false, err
+	}
+	return lesson.Repository{Name: repo}, true, nil
+}
+
+type playground struct {
+	remote, hub func() []remote.Option
+}
+
+// startPlayground starts what `layerlab serve` gives the page: a Docker Hub stand-in (a real
+// registry through the proxy, holding the stand-in images) and the practice hub.
+func startPlayground(t *testing.T) *playground {
+	t.Helper()
+	upstream := peers.StartRegistry(t, peers.RegistryOptions{})
+	for ref, img := range standIns(t) {
+		testimage.Push(t, img, upstream.Host+"/"+ref)
+	}
+	px, err := proxy.New(proxy.WithMirror("docker.io", "http://"+upstream.Host))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := hub.New(t.TempDir(), hub.WithBcryptCost(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/proxy/") {
+			px.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	base, _ := url.Parse(srv.URL)
+	return &playground{
+		remote: func() []remote.Option {
+			return []remote.Option{remote.WithTransport(&proxy.Transport{Base: base})}
+		},
+		hub: func() []remote.Option {
+			return []remote.Option{remote.WithTransport(&proxy.HostMap{Hosts: proxy.DockerHubHosts, Base: base})}
+		},
+	}
+}
+
+// TestCourseShowMe walks every step of every lesson as a learner who only ever presses "show
+// me": before the step its checks must fail (a step cannot be passed without doing it),
+// after it they must pass, and at the end the lesson is finished.
+func TestCourseShowMe(t *testing.T) {
+	pg := startPlayground(t)
+	for _, l := range loadCourse(t) {
+		t.Run(l.ID, func(t *testing.T) {
+			ctx := context.Background()
+			s := store.NewMemory()
+			fsys := term.NewMemFS(term.Workspace, term.Home)
+			sh := term.New(fsys, s, term.WithRegistries(pg.remote, pg.hub), term.WithNow(func() time.Time { return time.Unix(1700000000, 0) }))
+			st := &lesson.State{Store: s, Workspace: lesson.TermWorkspace(fsys), Hub: registryHub{pg.hub}, User: "learner"}
+			prog := lesson.NewMemory()
+			for i := range l.Steps {
+				step := &l.Steps[i]
+				before, err := lesson.Complete(ctx, prog, l, i, st, true)
+				if err != nil {
+					t.Fatalf("step %d %q: checking before show me: %v", i, step.Title, err)
+				}
+				if before.Passed {
+					t.Errorf("step %d %q: passed before it was done (%s)", i, step.Title, before.Message)
+				}
+				var out bytes.Buffer
+				code, err := lesson.ShowMe(ctx, sh, fsys, step, st.User, term.IO{Stdout: &out, Stderr: &out})
+				if err != nil || code != 0 {
+					why := ""
+					if strings.Contains(out.String(), ": not found\n") {
+						why = " (a command RUN does not emulate: package managers need core/build's simulated installs, issue 4)"
+					}
+					t.Fatalf("step %d %q: show me: exit %d, %v%s\n%s", i, step.Title, code, err, why, out.String())
+				}
+				after, err := lesson.Complete(ctx, prog, l, i, st, true)
+				if err != nil {
+					t.Fatalf("step %d %q: %v", i, step.Title, err)
+				}
+				if !after.Passed {
+					t.Fatalf("step %d %q: show me did not make it pass: %s\n%s", i, step.Title, after.Message, out.String())
+				}
+			}
+			r, err := prog.Load(ctx, l.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !lesson.Finished(l, r) || len(r.Shown) != len(l.Steps) {
+				t.Errorf("progress after every step: got %+v; want all %d steps done and shown", r, len(l.Steps))
+			}
+		})
+	}
+}
+
+// TestCourseCoversTheSeed: one lesson per section of the course notes, in the course's order.
+func TestCourseCoversTheSeed(t *testing.T) {
+	want := []string{
+		"What's In An Image",
+		"Docker Hub Registry Images",
+		"Images and Their Layers",
+		"Image Tagging and Pushing to Docker Hub",
+		"Dockerfile Basics",
+		"Running Docker Builds",
+		"Extending Official Image",
+		"Assignment: Build Your Own Dockerfile",
+	}
+	ls := loadCourse(t)
+	if len(ls) != len(want) {
+		t.Fatalf("got %d lessons; want %d", len(ls), len(want))
+	}
+	for i, l := range ls {
+		if l.Section != want[i] {
+			t.Errorf("lesson %d (%s): got section %q; want %q", i+1, l.ID, l.Section, want[i])
+		}
+	}
+}
