@@ -255,28 +255,30 @@ export class Shell {
   readInput({ echo }) {
     return new Promise((resolve) => {
       this.input = { resolve, echo, text: '' };
-      // keys typed before the command asked are its input, as in a real terminal
+      // keys typed before the command asked are its input, as in a real terminal (they
+      // echoed as they were typed: not again)
       const ahead = this.typeahead;
       this.typeahead = '';
-      if (ahead) this.inputData(ahead);
+      if (ahead) this.inputData(ahead, true);
     });
   }
 
-  inputData(d) {
+  inputData(d, echoed = false) {
     const inp = this.input;
+    const echo = inp.echo && !echoed;
     for (const c of d) {
       if (c === '\r') {
         this.input = null;
-        if (inp.echo) this.term.write('\r\n');
+        if (echo) this.term.write('\r\n');
         inp.resolve(`${inp.text}\n`);
         return;
       }
       if (c === '\x7f' || c === '\b') {
-        if (inp.text && inp.echo) this.term.write('\b \b');
+        if (inp.text && echo) this.term.write('\b \b');
         inp.text = inp.text.slice(0, -1);
       } else if (c >= ' ') {
         inp.text += c;
-        if (inp.echo) this.term.write(c);
+        if (echo) this.term.write(c);
       }
     }
   }
