@@ -253,6 +253,8 @@ export class Shell {
   // readInput is exec's onInput: a command (docker login) waits for a line typed here, shown
   // as typed unless echo is false (a password).
   readInput({ echo }) {
+    // A prompt's own blanks ("Username: ") are drawn before what is typed after it.
+    this.flushBlanks?.();
     return new Promise((resolve) => {
       this.input = { resolve, echo, text: '' };
       // keys typed before the command asked are its input, as in a real terminal (they
@@ -264,6 +266,7 @@ export class Shell {
   }
 
   inputData(d, echoed = false) {
+    this.flushBlanks?.(); // the prompt's blanks come before what is typed
     const inp = this.input;
     const echo = inp.echo && !echoed;
     for (const c of d) {
@@ -348,6 +351,12 @@ export class Shell {
     // in a terminal narrower than the table they would wrap into rows that look empty. A
     // chunk's trailing blanks wait for what follows them. What exec returns keeps every byte.
     const blanks = { stdout: '', stderr: '' };
+    this.flushBlanks = () => {
+      for (const stream of ['stdout', 'stderr']) {
+        if (blanks[stream]) this.term.write(blanks[stream]);
+        blanks[stream] = '';
+      }
+    };
     const show = (chunk, stream) => {
       let s = blanks[stream] + chunk;
       const tail = / +$/.exec(s);
@@ -368,9 +377,7 @@ export class Shell {
           show(chunk, stream);
         },
       });
-      for (const stream of ['stdout', 'stderr']) {
-        if (blanks[stream]) this.term.write(blanks[stream]);
-      }
+      this.flushBlanks();
       if (r.exitCode === 130 && ac.signal.aborted) {
         this.term.write(last === '\n' ? '^C\r\n' : '^C\r\n');
         last = '\n';
@@ -457,16 +464,11 @@ export class Shell {
       .map((e) => ({ text: dirPart + e.name + (e.dir ? '/' : ''), end: e.dir ? '' : ' ' }));
   }
 
-  // text is what the terminal shows, line by line (for tests and screen readers); a line
-  // the terminal wrapped at its width comes back whole.
+  // text is what the terminal shows, line by line (for tests and screen readers).
   text() {
     const b = this.term.buffer.active;
     const out = [];
-    for (let i = 0; i < b.length; i++) {
-      const line = b.getLine(i);
-      if (line.isWrapped && out.length) out[out.length - 1] = out[out.length - 1].padEnd(this.term.cols) + line.translateToString(true);
-      else out.push(line.translateToString(true));
-    }
+    for (let i = 0; i < b.length; i++) out.push(b.getLine(i).translateToString(true));
     while (out.length && out[out.length - 1] === '') out.pop();
     return out.join('\n');
   }
