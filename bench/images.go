@@ -1,10 +1,7 @@
 package main
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"log"
@@ -14,11 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/layerlab/layerlab/internal/bigimage"
 )
 
 // wasmTargetBrotli is issue 3's target for the wasm as the browser downloads it.
@@ -129,55 +123,12 @@ func printWasmSize(w io.Writer, dir string) error {
 // writeImage writes a docker save tar of a 5-layer image named bench:latest whose layers hold
 // random (incompressible) files adding up to about size bytes.
 func writeImage(path string, size int) (int64, error) {
-	img, err := randomImage(size)
-	if err != nil {
-		return 0, err
-	}
-	tag, _ := name.NewTag("bench:latest")
-	if err := tarball.WriteToFile(path, tag, img); err != nil {
-		return 0, err
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return 0, err
-	}
-	return st.Size(), nil
+	return bigimage.WriteFile(path, "bench:latest", size, 5)
 }
 
 // randomImage is a linux/amd64 image of 5 layers holding random (incompressible) files adding
 // up to about size bytes.
-func randomImage(size int) (v1.Image, error) {
-	img := empty.Image
-	for l := 0; l < 5; l++ {
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		per := size / 5 / 4
-		for f := 0; f < 4; f++ {
-			data := make([]byte, per)
-			rand.Read(data)
-			hdr := &tar.Header{Name: fmt.Sprintf("layer%d/file%d.bin", l, f), Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg, ModTime: time.Unix(0, 0)}
-			if err := tw.WriteHeader(hdr); err != nil {
-				return nil, err
-			}
-			tw.Write(data)
-		}
-		tw.Close()
-		b := buf.Bytes()
-		layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
-		if err != nil {
-			return nil, err
-		}
-		img, err = mutate.Append(img, mutate.Addendum{Layer: layer, History: v1.History{CreatedBy: fmt.Sprintf("/bin/sh -c #(nop) ADD layer%d", l), Created: v1.Time{Time: time.Unix(1700000000, 0).UTC()}}})
-		if err != nil {
-			return nil, err
-		}
-	}
-	cf, _ := img.ConfigFile()
-	cf = cf.DeepCopy()
-	cf.Architecture, cf.OS = "amd64", "linux"
-	cf.Config.Cmd = []string{"/bin/sh"}
-	return mutate.ConfigFile(img, cf)
-}
+func randomImage(size int) (v1.Image, error) { return bigimage.Random(size, 5) }
 
 // startDocker starts Debian's dockerd privately, as ../shared/notes/peers.md describes.
 func startDocker(work string) (string, func(), error) {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/layerlab/layerlab/internal/browser"
 )
 
 // serverURL is the URL of the layerlab serve that TestMain started.
@@ -102,36 +103,21 @@ func startServer(extra ...string) (url string, stop func(), err error) {
 
 // newBrowser starts headless Chromium for one test. It fails the test when Chromium is not
 // installed: a browser test that cannot find its browser must not pass silently.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t *testing.T, opts ...browser.Option) context.Context {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
+	ctx, stop, err := browser.Start(opts...)
 	if err != nil {
-		t.Fatalf("chromium is not installed: run `apt-get install -y chromium` (make test does this as root)")
+		t.Fatal(err)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.WindowSize(1280, 800),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	// The first Run starts the browser; it must not carry the test's timeout (see chromedp.Run).
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
+	t.Cleanup(stop)
 	return ctx
 }
 
 func saveScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 gives a PNG, less a JPEG
+	// The viewport, as the learner sees it at that size: a full-page capture would first
+	// resize the viewport to the page's height, and the terminal would be caught re-fitting.
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Errorf("taking a screenshot: %v", err)
 		return
@@ -154,15 +140,7 @@ type execResult struct {
 
 // waitCore is the script that waits for the page to install globalThis.layerlab and for its
 // store to open.
-const waitCore = `(async () => {
-	const deadline = Date.now() + 60000;
-	while (!globalThis.layerlab) {
-		if (Date.now() > deadline) throw new Error("globalThis.layerlab never appeared");
-		await new Promise(r => setTimeout(r, 20));
-	}
-	await layerlab.ready;
-	return true;
-})()`
+const waitCore = browser.WaitReady
 
 func TestPageRunsDockerImages(t *testing.T) {
 	ctx := newBrowser(t)

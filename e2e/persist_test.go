@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
+	"github.com/layerlab/layerlab/internal/browser"
 )
 
 // openPage navigates ctx's tab to the playground and waits for layerlab.ready.
@@ -28,7 +29,7 @@ func openPage(t *testing.T, ctx context.Context) {
 // eval runs an async expression in the page and decodes its result.
 func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T]("(async () => { "+expr+" })()", chromedp.EvalAwaitPromise))
+	v, err := browser.Eval[T](ctx, expr)
 	if err != nil {
 		t.Fatalf("evaluating %q: %v", expr, err)
 	}

@@ -68,7 +68,13 @@ func keyPresses(keys string, opts ...chromedp.KeyOption) chromedp.Action[chromed
 // test hook) satisfies the JavaScript predicate on `s`, and returns it.
 func waitTerminal(t *testing.T, ctx context.Context, what, pred string) string {
 	t.Helper()
-	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	return waitTerminalFor(t, ctx, 20*time.Second, what, pred)
+}
+
+// waitTerminalFor is waitTerminal for work that may take longer than 20 s on a busy machine.
+func waitTerminalFor(t *testing.T, ctx context.Context, d time.Duration, what, pred string) string {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	got, err := chromedp.Run(wctx, chromedp.Poll[string](fmt.Sprintf(
 		`(() => { const s = globalThis.layerlabPage?.terminalText() ?? ""; return (%s) ? s : false; })()`, pred)))
@@ -102,6 +108,8 @@ func TestTerminal(t *testing.T) {
 	typeInTerminal(t, ctx, "cat > Dockerfile <<EOF"+kb.Enter)
 	typeInTerminal(t, ctx, "FROM busybox"+kb.Enter)
 	typeInTerminal(t, ctx, "EOF"+kb.Enter)
+	// Keys typed while a command runs echo at once (type-ahead): wait for the prompt.
+	waitTerminal(t, ctx, "the heredoc run", promptCount(3))
 	typeInTerminal(t, ctx, "cat Dockerfile"+kb.Enter)
 	shown = waitTerminal(t, ctx, "the heredoc's file", promptCount(4))
 	if want := "layerlab:/workspace$ cat > Dockerfile <<EOF\n> FROM busybox\n> EOF\nlayerlab:/workspace$ cat Dockerfile\nFROM busybox\n"; !strings.Contains(shown, want) {

@@ -6,7 +6,9 @@
 const functions = ['writeFile', 'readFile', 'readDir', 'mkdir', 'remove', 'storage', 'commands',
   'lessons', 'loadLesson', 'check', 'progress', 'restartLesson', 'shareLink', 'openShareLink'];
 
-export function startCore(workerURL, wasmURL) {
+// onFatal(message) is told once if the core stops for good (its worker crashed or the Go
+// program exited): every later call rejects with that message.
+export function startCore(workerURL, wasmURL, { onFatal } = {}) {
   const worker = new Worker(workerURL);
   const pending = new Map(); // id -> {resolve, reject, onOutput}
   const handlers = new Map(); // event -> Set of handlers
@@ -24,6 +26,7 @@ export function startCore(workerURL, wasmURL) {
     settleReady.reject(fatal);
     for (const p of pending.values()) p.reject(fatal);
     pending.clear();
+    onFatal?.(msg);
   }
 
   worker.onmessage = (ev) => {

@@ -59,7 +59,8 @@ export class Files {
     if (!this.selected) return this.onError('Select a file or folder to rename.');
     const from = this.selected.path;
     const name = prompt(`Rename ${rel(from)} to`, from.split('/').pop());
-    if (!name || name.includes('/')) return;
+    if (!name) return;
+    if (name.includes('/')) return this.onError(`Renaming ${rel(from)}: a name cannot hold "/"; to move it, use mv in the terminal.`);
     const to = from.replace(/[^/]+$/, name);
     await this.run(`mv -- ${q(from)} ${q(to)}`);
     this.selected = { ...this.selected, path: to };
@@ -92,18 +93,22 @@ export class Files {
     }
   }
 
-  // upload writes [relativePath, File] pairs under the selected folder.
+  // upload writes [relativePath, File] pairs under the selected folder; a null File is a
+  // folder (so an empty folder dropped arrives too). The folders it wrote into open in the tree.
   async upload(items) {
     const dir = this.targetDir();
+    this.open.add(dir);
     for (const [name, file] of items) {
+      const path = `${dir}/${name}`;
       try {
-        await this.ll.writeFile(`${dir}/${name}`, new Uint8Array(await file.arrayBuffer()));
+        if (file) await this.ll.writeFile(path, new Uint8Array(await file.arrayBuffer()));
+        else await this.ll.mkdir(path);
       } catch (e) {
         this.onError(`Uploading ${name}: ${e.message}`);
-        return;
+        break;
       }
+      for (let p = file ? path.replace(/\/[^/]+$/, '') : path; p.length > dir.length; p = p.replace(/\/[^/]+$/, '')) this.open.add(p);
     }
-    this.open.add(dir);
     this.refreshSoon();
   }
 
@@ -116,6 +121,7 @@ export class Files {
       if (entry.isFile) {
         items.push([prefix + entry.name, await new Promise((res, rej) => entry.file(res, rej))]);
       } else if (entry.isDirectory) {
+        items.push([prefix + entry.name, null]);
         const reader = entry.createReader();
         for (;;) {
           const batch = await new Promise((res, rej) => reader.readEntries(res, rej));
@@ -125,7 +131,12 @@ export class Files {
       }
     };
     if (entries.length) {
-      for (const e of entries) await walk(e, '');
+      try {
+        for (const e of entries) await walk(e, '');
+      } catch (e) {
+        this.onError(`Reading what was dropped: ${e.message}`);
+        return;
+      }
     } else {
       for (const f of ev.dataTransfer.files) items.push([f.name, f]);
     }

@@ -25,15 +25,36 @@ function showError(msg) {
   setStatus(msg, true);
 }
 
+// showFatal puts up a banner when the core stops for good (its worker crashed): nothing
+// works until a reload, which keeps files and images (they are in IndexedDB).
+let readyOnce = false;
+function showFatal(msg) {
+  if (!readyOnce) return; // before ready, start() reports it in the status line
+  if (document.getElementById('fatal')) return;
+  const banner = document.createElement('div');
+  banner.id = 'fatal';
+  banner.setAttribute('role', 'alert');
+  const text = document.createElement('span');
+  text.textContent = `The core stopped: ${msg}. Reload the page to start it again; your files and images are kept.`;
+  const reload = document.createElement('button');
+  reload.type = 'button';
+  reload.textContent = 'Reload';
+  reload.addEventListener('click', () => location.reload());
+  banner.append(text, reload);
+  document.body.prepend(banner);
+  setStatus('The core stopped.', true);
+}
+
 const THEME_KEY = 'layerlab.theme';
+const darkQuery = matchMedia('(prefers-color-scheme: dark)');
 function preferredTheme() {
-  return localStorage.getItem(THEME_KEY) || (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
+  return localStorage.getItem(THEME_KEY) || (darkQuery.matches ? 'dark' : 'light');
 }
 
 async function start() {
   // The core runs in a worker so that long work never freezes the page; this object gives
   // the page (and lessons, and tests) the API of docs/api.md.
-  const ll = startCore(workerURL, wasmURL);
+  const ll = startCore(workerURL, wasmURL, { onFatal: showFatal });
   globalThis.layerlab = ll;
   // The service worker caches the site for the next visit and offline use (web/src/sw.js).
   navigator.serviceWorker?.register('/sw.js').catch((e) => console.warn(`layerlab: no offline copy: ${e.message}`));
@@ -57,12 +78,15 @@ async function start() {
     localStorage.setItem(THEME_KEY, next);
     applyTheme(next);
   });
+  // Without a choice of their own, the page follows the system's theme as it changes.
+  darkQuery.addEventListener('change', () => { if (!localStorage.getItem(THEME_KEY)) applyTheme(preferredTheme()); });
   statusEl.addEventListener('click', () => { if (statusEl.classList.contains('error')) setStatus('Ready.'); });
 
   // A small hook for tests and tools: what the terminal shows, and the parts of the page.
   globalThis.layerlabPage = { shell, editor, files, images, terminalText: () => shell.text() };
 
   await ll.ready;
+  readyOnce = true;
   setStatus('Ready.');
   shell.start();
   shell.focus();

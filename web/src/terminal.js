@@ -131,13 +131,41 @@ export class Shell {
   prompt() {
     this.line = '';
     this.cursor = 0;
+    this.cursorRow = 0;
     this.term.write(this.promptText());
   }
 
+  // pos is where the n-th character of the line being edited sits, in rows below the prompt's
+  // and cells filled in that row: the line may hold newlines (a heredoc recalled from history,
+  // shown with "> " as it was typed) and wrap at the terminal's width.
+  pos(n) {
+    const cols = this.term.cols;
+    let row = 0;
+    let col = this.promptText().replace(/\x1b\[[0-9;]*m/g, '').length;
+    for (let i = 0; i < n; i++) {
+      if (this.line[i] === '\n') {
+        row++;
+        col = 2;
+        continue;
+      }
+      if (col >= cols) {
+        row++;
+        col = 0;
+      }
+      col++;
+    }
+    return { row, col: Math.min(col, cols - 1) };
+  }
+
+  // redraw draws the prompt and the line again from the prompt's row, clearing what was
+  // below, and puts the cursor where it belongs.
   redraw() {
-    let s = `\r\x1b[K${this.promptText()}${this.line}`;
-    const back = this.line.length - this.cursor;
-    if (back > 0) s += `\x1b[${back}D`;
+    let s = `\r${this.cursorRow ? `\x1b[${this.cursorRow}A` : ''}\x1b[J${this.promptText()}${this.line.replace(/\n/g, '\r\n> ')}`;
+    const end = this.pos(this.line.length);
+    const cur = this.pos(this.cursor);
+    if (end.row > cur.row) s += `\x1b[${end.row - cur.row}A`;
+    s += `\r${cur.col ? `\x1b[${cur.col}C` : ''}`;
+    this.cursorRow = cur.row;
     this.term.write(s);
   }
 
@@ -152,15 +180,21 @@ export class Shell {
       return;
     }
     if (this.running) {
-      // Keys typed while a command runs wait for the next prompt, as in a real terminal;
-      // Ctrl-C cancels the command and drops them.
+      // Keys typed while a command runs wait for the next prompt, and echo at once, as a
+      // terminal echoes type-ahead; Ctrl-C cancels the command and drops them.
       if (d === '\x03') {
         this.typeahead = '';
         this.input?.resolve(null);
         this.input = null;
         this.running.abort();
+      } else if (d === '\x7f' || d === '\b') {
+        if (this.typeahead && !this.typeahead.endsWith('\r')) {
+          this.typeahead = this.typeahead.slice(0, -1);
+          this.term.write('\b \b');
+        }
       } else {
         this.typeahead += d;
+        if (!d.startsWith('\x1b')) this.term.write(d.replace(/\r/g, '\r\n').replace(/[\x00-\x09\x0b\x0c\x0e-\x1f]/g, ''));
       }
       return;
     }
@@ -188,8 +222,8 @@ export class Shell {
           this.redraw();
         }
         return;
-      case '\x1b[D': if (this.cursor > 0) { this.cursor--; this.term.write(d); } return;
-      case '\x1b[C': if (this.cursor < this.line.length) { this.cursor++; this.term.write(d); } return;
+      case '\x1b[D': if (this.cursor > 0) { this.cursor--; this.redraw(); } return;
+      case '\x1b[C': if (this.cursor < this.line.length) { this.cursor++; this.redraw(); } return;
       case '\x1b[H': case '\x1bOH': case '\x01': this.cursor = 0; this.redraw(); return;
       case '\x1b[F': case '\x1bOF': case '\x05': this.cursor = this.line.length; this.redraw(); return;
       case '\x15': this.line = this.line.slice(this.cursor); this.cursor = 0; this.redraw(); return;
@@ -219,30 +253,35 @@ export class Shell {
   // readInput is exec's onInput: a command (docker login) waits for a line typed here, shown
   // as typed unless echo is false (a password).
   readInput({ echo }) {
+    // A prompt's own blanks ("Username: ") are drawn before what is typed after it.
+    this.flushBlanks?.();
     return new Promise((resolve) => {
       this.input = { resolve, echo, text: '' };
-      // keys typed before the command asked are its input, as in a real terminal
+      // keys typed before the command asked are its input, as in a real terminal (they
+      // echoed as they were typed: not again)
       const ahead = this.typeahead;
       this.typeahead = '';
-      if (ahead) this.inputData(ahead);
+      if (ahead) this.inputData(ahead, true);
     });
   }
 
-  inputData(d) {
+  inputData(d, echoed = false) {
+    this.flushBlanks?.(); // the prompt's blanks come before what is typed
     const inp = this.input;
+    const echo = inp.echo && !echoed;
     for (const c of d) {
       if (c === '\r') {
         this.input = null;
-        if (inp.echo) this.term.write('\r\n');
+        if (echo) this.term.write('\r\n');
         inp.resolve(`${inp.text}\n`);
         return;
       }
       if (c === '\x7f' || c === '\b') {
-        if (inp.text && inp.echo) this.term.write('\b \b');
+        if (inp.text && echo) this.term.write('\b \b');
         inp.text = inp.text.slice(0, -1);
       } else if (c >= ' ') {
         inp.text += c;
-        if (inp.echo) this.term.write(c);
+        if (echo) this.term.write(c);
       }
     }
   }
@@ -251,8 +290,12 @@ export class Shell {
     if (!s) return;
     this.line = this.line.slice(0, this.cursor) + s + this.line.slice(this.cursor);
     this.cursor += s.length;
-    if (this.cursor === this.line.length) this.term.write(s);
-    else this.redraw();
+    if (this.cursor === this.line.length && !s.includes('\n')) {
+      this.term.write(s);
+      this.cursorRow = this.pos(this.cursor).row;
+    } else {
+      this.redraw();
+    }
   }
 
   historyMove(dir) {
@@ -274,7 +317,9 @@ export class Shell {
   }
 
   async enter() {
-    this.term.write('\r\n');
+    // Below the whole of a line that spans rows, wherever the cursor was in it.
+    const below = this.pos(this.line.length).row - (this.cursorRow || 0);
+    this.term.write(`${below > 0 ? `\x1b[${below}B` : ''}\r\n`);
     const text = this.pending ? `${this.pending}\n${this.line}` : this.line;
     if (needsMore(text)) {
       this.pending = text;
@@ -302,6 +347,24 @@ export class Shell {
     const ac = new AbortController();
     this.running = ac;
     let last = '\n';
+    // Blanks at the ends of lines (Docker pads table columns, the last one too) are not drawn:
+    // in a terminal narrower than the table they would wrap into rows that look empty. A
+    // chunk's trailing blanks wait for what follows them. What exec returns keeps every byte.
+    const blanks = { stdout: '', stderr: '' };
+    this.flushBlanks = () => {
+      for (const stream of ['stdout', 'stderr']) {
+        if (blanks[stream]) this.term.write(blanks[stream]);
+        blanks[stream] = '';
+      }
+    };
+    const show = (chunk, stream) => {
+      let s = blanks[stream] + chunk;
+      const tail = / +$/.exec(s);
+      blanks[stream] = tail ? tail[0] : '';
+      if (tail) s = s.slice(0, -tail[0].length);
+      s = s.replace(/ +(?=\r?\n)/g, '');
+      if (s) this.term.write(stream === 'stderr' ? `\x1b[31m${s}\x1b[0m` : s);
+    };
     try {
       const r = await this.ll.exec(text, {
         tty: true,
@@ -311,9 +374,10 @@ export class Shell {
         onOutput: (chunk, stream) => {
           if (!chunk) return;
           last = chunk[chunk.length - 1];
-          this.term.write(stream === 'stderr' ? `\x1b[31m${chunk}\x1b[0m` : chunk);
+          show(chunk, stream);
         },
       });
+      this.flushBlanks();
       if (r.exitCode === 130 && ac.signal.aborted) {
         this.term.write(last === '\n' ? '^C\r\n' : '^C\r\n');
         last = '\n';
@@ -373,6 +437,7 @@ export class Shell {
       return;
     }
     this.term.write(`\r\n${candidates.map((c) => c.text.split('/').filter(Boolean).pop() + (c.end === '/' ? '/' : '')).join('  ')}\r\n`);
+    this.cursorRow = 0;
     this.redraw();
   }
 
