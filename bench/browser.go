@@ -240,8 +240,8 @@ func splitWords(s string) []string {
 
 // startServe starts `layerlab serve` on a port the kernel picks, with a private store, and
 // returns the URL it prints.
-func startServe(b *bench) (string, func(), error) {
-	cmd := exec.Command(b.bin, "serve", "--addr", "127.0.0.1:0")
+func startServe(b *bench, args ...string) (string, func(), error) {
+	cmd := exec.Command(b.bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), "LAYERLAB_HOME="+filepath.Join(b.work, "serve-store"))
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
