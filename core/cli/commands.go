@@ -13,6 +13,7 @@ import (
 	units "github.com/docker/go-units"
 	"github.com/spf13/pflag"
 
+	"github.com/layerlab/layerlab/core/build"
 	"github.com/layerlab/layerlab/core/store"
 	"github.com/layerlab/layerlab/core/view"
 )
@@ -254,6 +255,20 @@ func dfSpec() spec {
 	}
 }
 
+// buildCacheRow is the Build Cache line: the count of build cache records, none active (no
+// build runs while df does), and the engine's BuilderSize (the records not shared with an
+// image), all of it reclaimable, as docker's formatter prints a disk usage answer.
+func buildCacheRow(usage []build.CacheUsage) *dfRow {
+	var size int64
+	for _, u := range usage {
+		if !u.Shared {
+			size += u.Size
+		}
+	}
+	h := units.HumanSize(float64(size))
+	return &dfRow{"Build Cache", strconv.Itoa(len(usage)), "0", h, h}
+}
+
 // dfRow is one line of the `system df` summary table.
 type dfRow struct{ typ, total, active, size, reclaimable string }
 
@@ -269,8 +284,8 @@ func (r *dfRow) MarshalJSON() ([]byte, error) {
 	return marshalRow(map[string]string{"Type": r.typ, "TotalCount": r.total, "Active": r.active, "Size": r.size, "Reclaimable": r.reclaimable})
 }
 
-// runDF is `docker system df`. layerlab has no containers, volumes or (yet) build cache, so
-// those lines are always empty.
+// runDF is `docker system df`. layerlab has no containers or volumes, so those lines are
+// always empty.
 func runDF(ctx context.Context, env *Env, fs *pflag.FlagSet, _ []string) error {
 	verbose, _ := fs.GetBool("verbose")
 	format, _ := fs.GetString("format")
@@ -279,6 +294,10 @@ func runDF(ctx context.Context, env *Env, fs *pflag.FlagSet, _ []string) error {
 		return err
 	}
 	shared, total := cat.SharedSizes()
+	usage, err := build.DiskUsage(ctx, env.Store)
+	if err != nil {
+		return err
+	}
 	if format == "" {
 		format = tableFormatKey
 	}
@@ -294,7 +313,7 @@ func runDF(ctx context.Context, env *Env, fs *pflag.FlagSet, _ []string) error {
 			&dfRow{"Images", strconv.Itoa(len(cat.Images)), "0", units.HumanSize(float64(total)), reclaim},
 			&dfRow{"Containers", "0", "0", "0B", "0B"},
 			&dfRow{"Local Volumes", "0", "0", "0B", "0B"},
-			&dfRow{"Build Cache", "0", "0", "0B", "0B"},
+			buildCacheRow(usage),
 		}
 		fc := &formatContext{out: env.Stdout, format: format}
 		return fc.write(map[string]string{"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE", "Reclaimable": "RECLAIMABLE"}, rows)
