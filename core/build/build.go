@@ -93,6 +93,7 @@ type builder struct {
 	df     *dockerfile.File
 	lex    *shell.Lex
 	epoch  *time.Time
+	inputs *StepInputs // the next step's cache inputs (explain.go)
 }
 
 // stageState is dispatchState's counterpart: the image being made and its filesystem.
@@ -318,7 +319,7 @@ func (b *builder) runStage(ctx context.Context, stage *instructions.Stage, index
 		}
 		// BuildKit names the step by the resolved reference and digest.
 		fromName = fromName[:strings.Index(fromName, "] ")+2] + "FROM " + st.baseRef
-		b.o.Events(Event{Type: StepDone, Step: st.cmdIndex, Total: st.cmdTotal, Name: fromName, CacheKey: st.key, Duration: time.Since(start)})
+		b.o.Events(Event{Type: StepDone, Step: st.cmdIndex, Total: st.cmdTotal, Name: fromName, CacheKey: st.key, Duration: time.Since(start), Inputs: &StepInputs{Instruction: "FROM " + baseName, Base: st.key}})
 	}
 	if !fromStage {
 		for _, e := range st.image.Config.Env {

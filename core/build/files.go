@@ -34,7 +34,7 @@ type cacheRecord struct {
 // layer to the stage.
 func (b *builder) step(ctx context.Context, st *stageState, name, key string, apply func(*fsys.FS) error, output ...func() []byte) error {
 	start := time.Now()
-	ev := Event{Step: st.cmdIndex, Total: st.cmdTotal, Name: name, CacheKey: key}
+	ev := Event{Step: st.cmdIndex, Total: st.cmdTotal, Name: name, CacheKey: key, Inputs: b.takeInputs()}
 	ev.Type = StepStarted
 	b.o.Events(ev)
 	if !b.o.NoCache {
@@ -155,6 +155,7 @@ func (b *builder) dispatchWorkdir(ctx context.Context, st *stageState, c *instru
 	name := b.stepName(st, c.String())
 	user := st.image.Config.User
 	key := hashKey(st.key, "mkdir", wd, "0755", user)
+	b.inputs = &StepInputs{Instruction: c.String(), Parent: st.key, Workdir: wd}
 	err := b.step(ctx, st, name, key, func(f *fsys.FS) error {
 		uid, gid := 0, 0
 		if user != "" {
@@ -325,6 +326,7 @@ func (b *builder) copyFiles(ctx context.Context, st *stageState, c copySpec) err
 			return err
 		}
 		keyParts = append(keyParts, sp, sum)
+		b.noteCopy(c.original, st.key, sp, sum, src.fsys, matches)
 		sources = append(sources, source{src.fsys, src.keepOwner, matches})
 	}
 	for _, hd := range c.contents {

@@ -53,6 +53,7 @@ func (b *builder) dispatchRun(ctx context.Context, st *stageState, c *instructio
 	}
 	user := st.image.Config.User
 	key := hashKey(append([]string{st.key, "run", wd, user, strings.Join(env.kv, "\x00")}, args...)...)
+	b.inputs = &StepInputs{Instruction: c.String(), Parent: st.key, Env: env.kv, Workdir: wd}
 	var out bytes.Buffer
 	err := b.step(ctx, st, name, key, func(f *fsys.FS) error {
 		uid, gid := 0, 0
