@@ -4,7 +4,8 @@
 // crosses.
 
 const functions = ['writeFile', 'readFile', 'readDir', 'mkdir', 'remove', 'storage', 'commands',
-  'lessons', 'loadLesson', 'check', 'progress', 'restartLesson', 'shareLink', 'openShareLink'];
+  'lessons', 'loadLesson', 'check', 'progress', 'restartLesson', 'shareLink', 'openShareLink',
+  'buildSteps', 'stepFiles'];
 
 export function startCore(workerURL, wasmURL) {
   const worker = new Worker(workerURL);
