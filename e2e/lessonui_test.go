@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -214,6 +215,29 @@ func TestLessonPanelStepperAndLink(t *testing.T) {
 	errText := waitJS(t, ctx, "the share error", `document.querySelector("#share-box .bad")?.textContent`)
 	if !strings.Contains(errText, "download") || eval[bool](t, ctx, `return !document.querySelector("#share-box [data-act=download-workspace]");`) {
 		t.Errorf("over the limit: got %q and no Download workspace button", errText)
+	}
+
+	// a teacher's lesson from a URL: a malformed one is refused naming its line; a good one
+	// renders its text as text (no element or script from the file)
+	bad := eval[string](t, ctx, `
+		const u = URL.createObjectURL(new Blob(["---\ntitle: T\nsection: S\norder: 99\n---\n\n## A step\n\nNo check here.\n"], {type: "text/markdown"}));
+		const f = document.querySelector("#lesson-panel .lesson-url");
+		f.querySelector("input").value = u;
+		f.requestSubmit();
+		return u;`)
+	if m := waitJS(t, ctx, "the bad lesson's error", lessonMsg+`.startsWith("Opening the lesson") && `+lessonMsg); !regexp.MustCompile(`:\d+: `).MatchString(m) {
+		t.Errorf("bad lesson from %s: got %q; want its file:line", bad, m)
+	}
+	eval[bool](t, ctx, `
+		const md = "---\ntitle: Safe <img src=x onerror=\"window.pwned=1\">\nsection: S\norder: 99\n---\n\n## Step <script>window.pwned=2</script>\n\nText <img src=x onerror=\"window.pwned=3\"> and [a link](javascript:window.pwned=4).\n\n`+"```"+`check\nfile x.txt contains hi\n`+"```"+`\n";
+		const u = URL.createObjectURL(new Blob([md], {type: "text/markdown"}));
+		const f = document.querySelector("#lesson-panel .lesson-url");
+		f.querySelector("input").value = u;
+		f.requestSubmit();
+		return true;`)
+	waitJS(t, ctx, "the teacher's lesson", lessonMsg+`.startsWith("Opened Safe")`)
+	if n := eval[string](t, ctx, `return [document.querySelectorAll("#lesson-panel img, #lesson-panel script, #lesson-panel a[href^=javascript]").length, String(window.pwned)].join(",");`); n != "0,undefined" {
+		t.Errorf("a lesson's markup became elements or ran: got %q; want 0,undefined", n)
 	}
 
 	// 390px wide
