@@ -240,7 +240,10 @@ func TestLessonPanelStepperAndLink(t *testing.T) {
 		t.Errorf("a lesson's markup became elements or ran: got %q; want 0,undefined", n)
 	}
 
-	// 390px wide
+	// the dark theme, then 390px wide
+	click(t, ctx, "#theme")
+	click(t, ctx, "#stepper-tab")
+	saveScreenshot(t, ctx, "lessonui-dark.png")
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
 		t.Fatal(err)
 	}

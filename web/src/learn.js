@@ -35,7 +35,10 @@ export async function mountLearn({ layerlab, shell, onError }) {
   document.getElementById('stepper-tab').addEventListener('click', () => stepper.refresh());
   await layerlab.ready;
   await lessons.load();
-  await stepper.refresh();
+  // The stepper reads the build record only while it is in view: a build that tags an
+  // image changes the index, and the tab's button or ↻ reload it otherwise.
+  const panel = document.getElementById('stepper-panel');
+  await layerlab.on('images', () => { if (!panel.hidden) stepper.refresh(); });
   await share.offer();
   return { lessons, stepper, share, showSteps: () => select(document.getElementById('stepper-tab')) };
 }

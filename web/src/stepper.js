@@ -18,13 +18,6 @@ export class Stepper {
     this.at = 0; // index into build.steps
     this.files = new Map(); // step -> file changes
     root.append(el('p', { class: 'empty' }, 'Run docker build in the terminal: its steps show here.'));
-    // Any docker build, typed or run by a lesson, replaces the record: reload after one.
-    const exec = layerlab.exec;
-    layerlab.exec = (line, ...rest) => {
-      const p = exec(line, ...rest);
-      if (typeof line === 'string' && /\bbuild\b/.test(line)) p.then(() => this.refresh(), () => this.refresh());
-      return p;
-    };
   }
 
   async refresh() {
@@ -52,6 +45,7 @@ export class Stepper {
     }, el('span', { class: 'bar', style: `width:${Math.max(2, Math.round(100 * (x.size || 0) / max))}%` }),
     el('span', { class: 'label' }, `${x.cached ? 'CACHED ' : ''}${x.instruction || x.name}${x.diffID ? ` · ${size(x.size)}` : ''}`))));
     const nav = el('div', { class: 'stepper-nav' },
+      el('button', { type: 'button', 'data-act': 'step-refresh', onclick: () => this.refresh(), title: 'Show the latest build' }, '↻'),
       el('button', { type: 'button', 'data-act': 'step-prev', disabled: this.at === 0, onclick: () => { this.at--; this.draw(); } }, '◀ Previous'),
       el('span', { class: 'where' }, `Step ${this.at + 1} of ${b.steps.length}`),
       el('button', { type: 'button', 'data-act': 'step-next', disabled: this.at + 1 >= b.steps.length, onclick: () => { this.at++; this.draw(); } }, 'Next ▶'));
