@@ -208,6 +208,7 @@ func install(global js.Value, open opener) {
 		return off.Value, nil
 	})
 	installLessons(api, session) // lessons_js.go
+	installStepper(api, session) // stepper_js.go
 	global.Set("layerlab", api)
 }
 

@@ -103,7 +103,8 @@ type builder struct {
 	// exec /bin/sh -c ..." for a RUN); runStep consumes it.
 	desc string
 	// sums is the context checksum cache (sumcache.go)
-	sums sumCache
+	sums   sumCache
+	inputs *StepInputs // the next step's cache inputs (explain.go)
 }
 
 // stageState is dispatchState's counterpart: the image being made and its filesystem.
@@ -358,7 +359,7 @@ func (b *builder) runStage(ctx context.Context, stage *instructions.Stage, index
 		}
 		// BuildKit names the step by the resolved reference and digest.
 		fromName = fromName[:strings.Index(fromName, "] ")+2] + "FROM " + st.baseRef
-		b.o.Events(Event{Type: StepDone, Step: st.cmdIndex, Total: st.cmdTotal, Name: fromName, CacheKey: st.key, Duration: time.Since(start)})
+		b.o.Events(Event{Type: StepDone, Step: st.cmdIndex, Total: st.cmdTotal, Name: fromName, CacheKey: st.key, Duration: time.Since(start), Inputs: &StepInputs{Instruction: "FROM " + baseName, Base: st.key}})
 	}
 	if !fromStage {
 		for _, e := range st.image.Config.Env {

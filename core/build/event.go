@@ -40,7 +40,8 @@ type Event struct {
 	Changes  []fsys.Change // the layer's entries (only on StepDone for a step that ran)
 	Duration time.Duration
 	Err      error
-	Output   []byte // what a RUN printed (StepOutput)
+	Output   []byte      // what a RUN printed (StepOutput)
+	Inputs   *StepInputs // what the cache key was made of (explain.go), on StepStarted
 
 	// Planned only:
 	Bases       []string // the base images the needed stages resolve, normalized, in order

@@ -68,7 +68,7 @@ func (b *builder) runStep(ctx context.Context, st *stageState, name, key string,
 	desc := b.desc
 	b.desc = ""
 	start := time.Now()
-	ev := Event{Step: st.cmdIndex, Total: st.cmdTotal, Name: name, CacheKey: key}
+	ev := Event{Step: st.cmdIndex, Total: st.cmdTotal, Name: name, CacheKey: key, Inputs: b.takeInputs()}
 	ev.Type = StepStarted
 	b.o.Events(ev)
 	if !b.o.NoCache {
@@ -213,6 +213,7 @@ func (b *builder) dispatchWorkdir(ctx context.Context, st *stageState, c *instru
 	name := b.stepName(st, c.String())
 	user := st.image.Config.User
 	key := hashKey(st.key, "mkdir", wd, "0755", user)
+	b.inputs = &StepInputs{Instruction: c.String(), Parent: st.key, Workdir: wd}
 	err := b.step(ctx, st, name, key, func(f *fsys.FS) error {
 		uid, gid := 0, 0
 		if user != "" {
@@ -436,6 +437,7 @@ func (b *builder) copyFiles(ctx context.Context, st *stageState, c copySpec) err
 			}
 			matches = []string{p}
 		}
+		var sums []string
 		for _, m := range matches {
 			sel, err := selectPaths(src.fsys, m, include, exclude)
 			if err != nil {
@@ -446,7 +448,9 @@ func (b *builder) copyFiles(ctx context.Context, st *stageState, c copySpec) err
 				return err
 			}
 			keyParts = append(keyParts, sp, m, include, sum)
+			sums = append(sums, sum)
 		}
+		b.noteCopy(ctx, c.original, st.key, sp, strings.Join(sums, ","), src.fsys, matches)
 		sources = append(sources, source{src.fsys, src.keepOwner, matches, include})
 	}
 	for _, hd := range c.contents {

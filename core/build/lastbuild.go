@@ -30,14 +30,15 @@ type LastBuild struct {
 
 // LastStep is one step of LastBuild.
 type LastStep struct {
-	Step     int    `json:"step"`
-	Name     string `json:"name"`
-	Cached   bool   `json:"cached"`
-	Failed   bool   `json:"failed,omitempty"`
-	CacheKey string `json:"cacheKey,omitempty"`
-	DiffID   string `json:"diffID,omitempty"`
-	Size     int64  `json:"size,omitempty"`
-	Changes  int    `json:"changes,omitempty"` // how many entries the step's layer changed
+	Step     int         `json:"step"`
+	Name     string      `json:"name"`
+	Cached   bool        `json:"cached"`
+	Failed   bool        `json:"failed,omitempty"`
+	CacheKey string      `json:"cacheKey,omitempty"`
+	DiffID   string      `json:"diffID,omitempty"`
+	Size     int64       `json:"size,omitempty"`
+	Changes  int         `json:"changes,omitempty"` // how many entries the step's layer changed
+	Inputs   *StepInputs `json:"inputs,omitempty"`  // for the stepper's explanations (explain.go)
 }
 
 // lastRecorder collects the step events of one build for the lastbuild record.
@@ -80,6 +81,9 @@ func (r *lastRecorder) record(e Event) {
 	if e.CacheKey != "" {
 		st.CacheKey = e.CacheKey
 	}
+	if e.Inputs != nil {
+		st.Inputs = e.Inputs
+	}
 	switch e.Type {
 	case StepCached:
 		st.Cached = true
@@ -117,5 +121,6 @@ func (r *lastRecorder) save(ctx context.Context, s interface {
 	if merr != nil {
 		return
 	}
+	rotateLastBuild(context.WithoutCancel(ctx), s)
 	_ = s.PutRecord(context.WithoutCancel(ctx), LastBuildKind, LastBuildKey, b)
 }

@@ -52,6 +52,7 @@ func (b *builder) dispatchRun(ctx context.Context, st *stageState, c *instructio
 	}
 	user := st.image.Config.User
 	key := hashKey(append([]string{st.key, "run", wd, user, strings.Join(env.kv, "\x00"), strings.Join(plan.key, "\x00")}, args...)...)
+	b.inputs = &StepInputs{Instruction: c.String(), Parent: st.key, Env: env.kv, Workdir: wd}
 	var out bytes.Buffer
 	b.desc = "mount / from exec " + strings.Join(args, " ")
 	err = b.step(ctx, st, name, key, func(f *fsys.FS) error {

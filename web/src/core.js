@@ -4,7 +4,8 @@
 // crosses.
 
 const functions = ['writeFile', 'readFile', 'readDir', 'mkdir', 'remove', 'storage', 'commands',
-  'lessons', 'loadLesson', 'check', 'progress', 'restartLesson', 'shareLink', 'openShareLink'];
+  'lessons', 'loadLesson', 'check', 'progress', 'restartLesson', 'shareLink', 'openShareLink',
+  'buildSteps', 'stepFiles'];
 
 // onFatal(message) is told once if the core stops for good (its worker crashed or the Go
 // program exited): every later call rejects with that message.

@@ -6,6 +6,7 @@ import { Shell } from './terminal.js';
 import { Editor } from './editor.js';
 import { Files, debounce } from './files.js';
 import { Images } from './images.js';
+import { mountLearn } from './learn.js';
 import './main.css';
 
 // The worker bundle's and the wasm's content-hashed URLs, defined by web/build.mjs.
@@ -85,6 +86,8 @@ async function start() {
   // A small hook for tests and tools: what the terminal shows, and the parts of the page.
   globalThis.layerlabPage = { shell, editor, files, images, terminalText: () => shell.text() };
 
+  const learn = mountLearn({ layerlab: ll, shell, onError: showError });
+  globalThis.layerlabPage.learn = learn;
   await ll.ready;
   readyOnce = true;
   setStatus('Ready.');
