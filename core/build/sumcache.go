@@ -33,6 +33,9 @@ type sumCache struct {
 	loaded bool
 	dirty  bool
 	m      map[string]sumEntry
+	// seen are this build's digests of context files (a context does not change while it
+	// is built), so a file is read once per build whatever its modification time
+	seen map[string][32]byte
 }
 
 func (c *sumCache) load(ctx context.Context, b *builder) {
@@ -75,7 +78,11 @@ func (c *sumCache) save(ctx context.Context, b *builder) {
 // contentSum is the sha256 of a regular file of fsys; files of the build context go
 // through the cache.
 func (b *builder) contentSum(ctx context.Context, fsys fs.FS, p string, info fs.FileInfo) ([32]byte, error) {
-	cacheable := sameFS(fsys, b.o.Context) && info.ModTime().Nanosecond() != 0
+	isContext := sameFS(fsys, b.o.Context)
+	if sum, ok := b.sums.seen[p]; ok && isContext {
+		return sum, nil
+	}
+	cacheable := isContext && info.ModTime().Nanosecond() != 0
 	if cacheable {
 		b.sums.load(ctx, b)
 		if e, ok := b.sums.m[p]; ok && e.Size == info.Size() && e.MTime == info.ModTime().UnixNano() && e.Mode == uint32(info.Mode()) {
@@ -90,6 +97,12 @@ func (b *builder) contentSum(ctx context.Context, fsys fs.FS, p string, info fs.
 		return [32]byte{}, err
 	}
 	sum := sha256.Sum256(data)
+	if isContext {
+		if b.sums.seen == nil {
+			b.sums.seen = map[string][32]byte{}
+		}
+		b.sums.seen[p] = sum
+	}
 	if cacheable && int64(len(data)) == info.Size() {
 		b.sums.m[p] = sumEntry{Size: info.Size(), MTime: info.ModTime().UnixNano(), Mode: uint32(info.Mode()), Sum: hex.EncodeToString(sum[:])}
 		b.sums.dirty = true
