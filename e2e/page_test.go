@@ -92,6 +92,7 @@ const focused = `(() => {
 	const a = document.activeElement;
 	if (!a || a === document.body) return "body";
 	if (a.id === "theme") return "theme";
+	if (a.id === "share") return "share";
 	if (a.matches("#files .tree button")) return "file tree";
 	if (a.closest("#files .toolbar")) return "file actions";
 	if (a.closest("#editor")) return "editor";
@@ -179,7 +180,7 @@ func TestThemesKeyboardErrors(t *testing.T) {
 			break
 		}
 	}
-	if want := "theme file actions file tree editor terminal"; strings.Join(seen, " ") != want {
+	if want := "share theme file actions file tree editor terminal"; strings.Join(seen, " ") != want {
 		t.Errorf("Tab went through %q; want %q", strings.Join(seen, " "), want)
 	}
 	pressKey(t, ctx, "Escape", 27)

@@ -157,9 +157,18 @@ func TestTerminal(t *testing.T) {
 	}
 	const want = "FROM busybox\nRUN echo hi"
 	wctx, wcancel = context.WithTimeout(ctx, 20*time.Second)
+	// Each poll's readFile is given 2 s: one issued while the editor's save is in flight has
+	// been seen never to resolve when other tests ran before this one (an open bug, named in
+	// the session note); a later read must still find the saved text.
 	saved, err := chromedp.Run(wctx, chromedp.Poll[string](`(async () => {
-		const s = new TextDecoder().decode(await layerlab.readFile("Dockerfile"));
+		const hung = new Promise((resolve) => setTimeout(() => resolve(null), 2000));
+		const b = await Promise.race([layerlab.readFile("Dockerfile"), hung]);
+		if (b === null) { globalThis.__hungReads = (globalThis.__hungReads || 0) + 1; return false; }
+		const s = new TextDecoder().decode(b);
 		return s.includes("RUN echo hi") ? s : false; })()`, chromedp.WithPollingInterval(100*time.Millisecond)))
+	if hung, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`globalThis.__hungReads || 0`)); hung > 0 {
+		t.Logf("%d layerlab.readFile calls did not resolve within 2 s while the editor saved (the open bug)", hung)
+	}
 	wcancel()
 	if err != nil || saved != want {
 		t.Errorf("after typing in the editor, Dockerfile = %q (%v); want %q", saved, err, want)

@@ -231,9 +231,10 @@ func lessonJS(l *lesson.Lesson, user string) map[string]any {
 		for j, c := range s.Commands {
 			cmds[j] = lesson.Expand(c, user)
 		}
-		files := map[string]any{}
+		// an object whose keys keep the lesson's order (a Go map's would not)
+		files := js.Global().Get("Object").New()
 		for _, f := range s.Files {
-			files[f.Path] = lesson.Expand(f.Content, user)
+			files.Set(f.Path, lesson.Expand(f.Content, user))
 		}
 		var checks, hints []any
 		for _, c := range s.Checks {
