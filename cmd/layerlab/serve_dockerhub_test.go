@@ -272,8 +272,9 @@ func startServeLog(t *testing.T, stderr io.Writer, args ...string) string {
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
 	var mu sync.Mutex
+	data := t.TempDir() // before the cleanup that stops serve is registered, so removed after it
 	go func() {
-		done <- serve(ctx, append([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir()}, args...), pw, lockedWriter{&mu, stderr})
+		done <- serve(ctx, append([]string{"--addr", "127.0.0.1:0", "--data", data}, args...), pw, lockedWriter{&mu, stderr})
 		pw.Close()
 	}()
 	t.Cleanup(func() {

@@ -37,8 +37,9 @@ func startServeStop(t *testing.T, args ...string) (string, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
+	data := t.TempDir() // before the cleanup that stops serve is registered, so removed after it
 	go func() {
-		done <- serve(ctx, append([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir()}, args...), pw, io.Discard)
+		done <- serve(ctx, append([]string{"--addr", "127.0.0.1:0", "--data", data}, args...), pw, io.Discard)
 		pw.Close()
 	}()
 	var once sync.Once

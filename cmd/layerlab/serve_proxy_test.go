@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -35,15 +36,21 @@ func TestServeProxiesDockerHubToMirror(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
+	data := t.TempDir() // made before the cleanup below is registered, so removed after serve stopped
+	var mu sync.Mutex
+	var errb strings.Builder
+	stderr := lockedWriter{&mu, &errb}
 	go func() {
-		done <- serve(ctx, []string{"--addr", "127.0.0.1:0", "--mirror", "docker.io=http://" + reg.Host, "--data", t.TempDir()}, pw, io.Discard)
+		done <- serve(ctx, []string{"--addr", "127.0.0.1:0", "--mirror", "docker.io=http://" + reg.Host, "--data", data}, pw, stderr)
 		pw.Close()
 	}()
 	t.Cleanup(func() {
 		cancel()
 		go io.Copy(io.Discard, pr)
 		if code := <-done; code != 0 {
-			t.Errorf("serve exited %d", code)
+			mu.Lock()
+			t.Errorf("serve exited %d: %s", code, errb.String())
+			mu.Unlock()
 		}
 	})
 	line, err := bufio.NewReader(pr).ReadString('\n')
