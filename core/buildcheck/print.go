@@ -63,7 +63,7 @@ func WriteCheck(w io.Writer, filename string, dockerfile []byte, r *Result) (fai
 			fmt.Fprintf(w, " - %s", x.URL)
 		}
 		fmt.Fprintf(w, "\n%s\n", x.Message)
-		writeSource(w, filename, dockerfile, x.Location)
+		WriteSource(w, filename, dockerfile, x.Location)
 	}
 	if r.Err != nil {
 		var b strings.Builder
@@ -71,7 +71,7 @@ func WriteCheck(w io.Writer, filename string, dockerfile []byte, r *Result) (fai
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintln(&b, r.Err.Error())
-		writeSource(&b, filename, dockerfile, r.ErrLocation)
+		WriteSource(&b, filename, dockerfile, r.ErrLocation)
 		return true, fmt.Errorf("%s", b.String())
 	}
 	if len(ws) == 0 {
@@ -81,9 +81,9 @@ func WriteCheck(w io.Writer, filename string, dockerfile []byte, r *Result) (fai
 	return true, nil
 }
 
-// writeSource is errdefs.Source.Print: the file name and first line, then the lines of the
+// WriteSource is errdefs.Source.Print: the file name and first line, then the lines of the
 // ranges with two lines of context around them (four when the range is one line).
-func writeSource(w io.Writer, filename string, data []byte, ranges []parser.Range) {
+func WriteSource(w io.Writer, filename string, data []byte, ranges []parser.Range) {
 	if len(ranges) == 0 {
 		return
 	}

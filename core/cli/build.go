@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/moby/patternmatcher/ignorefile"
 	"github.com/spf13/pflag"
@@ -293,44 +294,8 @@ func errorBlock(w io.Writer, name string, data []byte, err error) {
 	}
 }
 
-// errorSource prints BuildKit's source excerpt for the failing line (errdefs.Source.Print).
-func errorSource(w io.Writer, name string, data []byte, line int) {
-	errorSourceRange(w, name, data, line, 0)
-}
-
-// errorSourceRange is errdefs.Source.Print: the file name and first line, then the lines
-// from start to end marked ">>>" with context around them (four lines for one line, two
-// for a range).
+// errorSourceRange prints BuildKit's source excerpt for lines line..endLine (endLine 0: one
+// line), as buildcheck prints a check's.
 func errorSourceRange(w io.Writer, name string, data []byte, line, endLine int) {
-	lines := strings.Split(string(data), "\n")
-	start, end := line, max(line, endLine)
-	if start > len(lines) || start < 1 {
-		return
-	}
-	end = min(end, len(lines))
-	pad := 2
-	if end == start {
-		pad = 4
-	}
-	p := 0
-	for p < pad {
-		if start > 1 {
-			start--
-			p++
-		}
-		if end != len(lines) {
-			end++
-			p++
-		}
-		p++
-	}
-	fmt.Fprintf(w, "%s:%d\n--------------------\n", name, line)
-	for i := start; i <= end; i++ {
-		pfx := "   "
-		if i >= line && i <= max(line, endLine) {
-			pfx = ">>>"
-		}
-		fmt.Fprintf(w, " %3d | %s %s\n", i, pfx, lines[i-1])
-	}
-	fmt.Fprint(w, "--------------------\n")
+	buildcheck.WriteSource(w, name, data, []parser.Range{{Start: parser.Position{Line: line}, End: parser.Position{Line: endLine}}})
 }
