@@ -107,6 +107,7 @@ export class Editor {
     if (!this.path) return;
     if (path !== this.path && !this.path.startsWith(`${path}/`)) return;
     if (this.timer) return;
+    const before = this.view.state.doc.toString();
     await this.saving;
     let text;
     try {
@@ -117,6 +118,8 @@ export class Editor {
       this.setTitle();
       return;
     }
+    // typing while the file was read wins: the read may hold the content from before it
+    if (this.timer || this.path === null || this.view.state.doc.toString() !== before) return;
     if (text === this.lastSaved || text === this.view.state.doc.toString()) return;
     this.lastSaved = text;
     const sel = Math.min(this.view.state.selection.main.head, text.length);
