@@ -342,14 +342,52 @@ func (w *Workspace) commit(ctx context.Context, name, p string, c content) error
 }
 
 // ReadFile reads the whole file name.
+// ReadFile reads the file's record and its chunks in one transaction, so a file replaced as
+// it is read (the editor saving while the terminal reads it) reads as the old content or the
+// new one, never as an error.
 func (w *Workspace) ReadFile(ctx context.Context, name string) ([]byte, error) {
-	f, err := w.open(ctx, name)
+	p, err := Abs(name)
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, f.Size())
-	if _, err := f.ReadAt(b, 0); err != nil && err != io.EOF {
-		return nil, err
+	var b []byte
+	var ok bool
+	if !isRoot(p) {
+		err = w.d.tx(ctx, idb.TransactionReadOnly, func(t *idb.Transaction) error {
+			r, found, err := fileIn(ctx, t, p)
+			if err != nil || !found || r.Dir {
+				return err
+			}
+			ok = true
+			b = make([]byte, 0, r.Size)
+			for i := 0; int64(len(b)) < r.Size; i++ {
+				v, err := get(ctx, t, chunksStore, chunkKey(r.ID, i))
+				if err != nil {
+					return err
+				}
+				if v.IsUndefined() {
+					return errChunkGone
+				}
+				c, err := fromJS(v)
+				if err != nil {
+					return err
+				}
+				b = append(b, c...)
+			}
+			if int64(len(b)) != r.Size {
+				return fmt.Errorf("its chunks hold %d bytes, its record says %d", len(b), r.Size)
+			}
+			return nil
+		}, filesStore, chunksStore)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", name, err)
+		}
+	}
+	if !ok { // a folder, or no such file: open says which
+		if _, err := w.open(ctx, name); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("reading %s: it changed while being read; try again", name)
 	}
 	return b, nil
 }
@@ -364,16 +402,32 @@ func (w *Workspace) open(ctx context.Context, name string) (*file, error) {
 	}
 	var r fileRec
 	var ok bool
+	var first []byte
 	if !isRoot(p) {
 		err = w.d.tx(ctx, idb.TransactionReadOnly, func(t *idb.Transaction) error {
 			r, ok, err = fileIn(ctx, t, p)
-			if err != nil || ok {
+			if err != nil {
 				return err
+			}
+			if ok && !r.Dir && r.Size > 0 && r.Size <= ChunkSize {
+				// a file of one chunk is read with its record, so it cannot be replaced in between
+				v, err := get(ctx, t, chunksStore, chunkKey(r.ID, 0))
+				if err != nil {
+					return err
+				}
+				if v.IsUndefined() {
+					return errChunkGone
+				}
+				first, err = fromJS(v)
+				return err
+			}
+			if ok {
+				return nil
 			}
 			n, err := countUnder(ctx, t, p) // a folder nobody made, with files inside
 			r.Dir, ok = n > 0, n > 0
 			return err
-		}, filesStore)
+		}, filesStore, chunksStore)
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", name, err)
 		}
@@ -383,6 +437,9 @@ func (w *Workspace) open(ctx context.Context, name string) (*file, error) {
 	}
 	if !ok {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	if first != nil {
+		return &file{ctx: ctx, d: w.d, c: r.content, name: name, cur: 0, buf: first}, nil
 	}
 	return &file{ctx: ctx, d: w.d, c: r.content, name: name, cur: -1}, nil
 }

@@ -6,10 +6,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"reflect"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -180,4 +183,68 @@ func TestWorkspaceErrors(t *testing.T) {
 	if got, _ := w.ReadFile(ctx, "f"); string(got) != "x" {
 		t.Errorf("f after an unclosed Create = %q; want %q", got, "x")
 	}
+}
+
+// A file read while it is being replaced reads as the old content or the new one, never as an
+// error (the editor saves as the learner types while the terminal or a test reads the file).
+func TestWorkspaceReadWhileReplaced(t *testing.T) {
+	ctx := context.Background()
+	w := openWorkspace(t, testDB(t))
+	versions := [][]byte{[]byte("FROM busybox\n"), []byte("FROM busybox\nRUN echo hi\n")}
+	if err := w.WriteFile(ctx, "Dockerfile", versions[0]); err != nil {
+		t.Fatal(err)
+	}
+	const writes, readers = 100, 4
+	stop := make(chan struct{})
+	errs := make(chan error, readers+1)
+	go func() {
+		defer close(stop)
+		for i := 0; i < writes; i++ {
+			if err := w.WriteFile(ctx, "Dockerfile", versions[i%2]); err != nil {
+				errs <- fmt.Errorf("WriteFile: %v", err)
+				return
+			}
+		}
+	}()
+	var reads atomic.Int64
+	var wg sync.WaitGroup
+	for r := 0; r < readers; r++ {
+		wg.Add(1)
+		go func(r int) {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var b []byte
+				var err error
+				if r%2 == 0 {
+					b, err = w.ReadFile(ctx, "Dockerfile")
+				} else { // as the terminal's cat reads it
+					var f io.ReadCloser
+					if f, err = w.Open("Dockerfile"); err == nil {
+						b, err = io.ReadAll(f)
+						f.Close()
+					}
+				}
+				if err != nil {
+					errs <- fmt.Errorf("ReadFile during writes (after %d reads): %v", reads.Load(), err)
+					return
+				}
+				if !bytes.Equal(b, versions[0]) && !bytes.Equal(b, versions[1]) {
+					errs <- fmt.Errorf("ReadFile during writes = %q; want one of the versions written", b)
+					return
+				}
+				reads.Add(1)
+			}
+		}(r)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	t.Logf("%d reads while %d writes replaced the file", reads.Load(), writes)
 }
