@@ -67,6 +67,11 @@ func installLessons(api js.Value, session func() (*session, error)) {
 			return js.Undefined(), err
 		}
 		user := optString(args, 0, "user")
+		if user == "" { // the Docker ID the learner logged in with, as checks read it
+			if s, err := session(); err == nil {
+				user, _ = s.credentials(context.Background())
+			}
+		}
 		out := make([]any, len(ls))
 		for i, l := range ls {
 			out[i] = lessonJS(l, user)
@@ -263,12 +268,7 @@ func (s *session) termFS() (term.FS, error) {
 // page's server. user is the learner's Docker ID; by default the one config.json holds.
 func (s *session) lessonState(ctx context.Context, user string) *lesson.State {
 	st := &lesson.State{Store: s.store, Workspace: s.files, User: user}
-	var login, password string
-	if b, err := s.store.Record(ctx, "config", "config.json"); err == nil {
-		if cfg, err := registry.ParseConfig(b); err == nil {
-			login, password, _ = cfg.Lookup("index.docker.io")
-		}
-	}
+	login, password := s.credentials(ctx)
 	if st.User == "" {
 		st.User = login
 	}
@@ -291,6 +291,17 @@ func (s *session) lessonState(ctx context.Context, user string) *lesson.State {
 		}
 	}
 	return st
+}
+
+// credentials are the Docker ID and password config.json keeps for Docker Hub (the practice
+// hub); empty when logged out.
+func (s *session) credentials(ctx context.Context) (login, password string) {
+	if b, err := s.store.Record(ctx, "config", "config.json"); err == nil {
+		if cfg, err := registry.ParseConfig(b); err == nil {
+			login, password, _ = cfg.Lookup("index.docker.io")
+		}
+	}
+	return login, password
 }
 
 // hubRepos is lesson.Hub over the practice hub's registry API for a learner who is not

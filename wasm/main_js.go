@@ -245,6 +245,7 @@ type options struct {
 	stdin    []byte
 	signal   js.Value // AbortSignal, or undefined
 	tty      bool
+	columns  int    // the terminal's width, for docker's progress bars; 0 when not given
 	cwd      string // the directory to start in; "" is the workspace root
 }
 
@@ -292,6 +293,12 @@ func execOptions(args []js.Value) (options, error) {
 			return o, errors.New("layerlab.exec: opts.tty must be a boolean")
 		}
 		o.tty = v.Bool()
+	}
+	if v := opts.Get("columns"); set(v) {
+		if v.Type() != js.TypeNumber || v.Float() < 1 || v.Float() != float64(v.Int()) {
+			return o, errors.New("layerlab.exec: opts.columns must be a whole number above 0")
+		}
+		o.columns = v.Int()
 	}
 	if v := opts.Get("cwd"); set(v) {
 		if v.Type() != js.TypeString {
@@ -347,7 +354,7 @@ func (s *session) exec(line string, o options) (js.Value, error) {
 				done <- ran{panicked: r}
 			}
 		}()
-		stdio := term.IO{Stdin: bytes.NewReader(o.stdin), Stdout: stdout, Stderr: stderr, TTY: o.tty}
+		stdio := term.IO{Stdin: bytes.NewReader(o.stdin), Stdout: stdout, Stderr: stderr, TTY: o.tty, Columns: o.columns}
 		if !o.onInput.IsUndefined() && o.tty {
 			// the terminal's keyboard: commands read lines as they are typed
 			in := newInputReader(o.onInput)

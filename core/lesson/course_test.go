@@ -15,7 +15,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
@@ -24,8 +23,8 @@ import (
 	"github.com/layerlab/layerlab/core/proxy"
 	"github.com/layerlab/layerlab/core/store"
 	"github.com/layerlab/layerlab/core/term"
-	"github.com/layerlab/layerlab/internal/buildkitpeer"
 	"github.com/layerlab/layerlab/internal/peers"
+	"github.com/layerlab/layerlab/internal/standin"
 	"github.com/layerlab/layerlab/internal/testimage"
 )
 
@@ -54,66 +53,14 @@ func loadCourse(t *testing.T) []*lesson.Lesson {
 	return ls
 }
 
-// standIns are the official images the lessons use, as the test makes them: Debian's
-// busybox-static as the base (so RUN has a shell), the official image's metadata where a
-// lesson checks it, and a label saying what they are. Docker Hub is not reachable here.
+// standIns are the official images the lessons use, as the tests make them.
 func standIns(t *testing.T) map[string]v1.Image {
 	t.Helper()
-	base, err := buildkitpeer.BusyboxImage()
+	imgs, err := standin.Images()
 	if err != nil {
 		t.Fatal(err)
 	}
-	mk := func(label string, files map[string]string, set func(*v1.Config)) v1.Image {
-		img := base
-		if files != nil {
-			img, err = mutate.Append(img, mutate.Addendum{
-				Layer:   tarLayer(t, files),
-				History: v1.History{Created: v1.Time{Time: buildkitpeer.BaseTime}, CreatedBy: "layerlab stand-in: " + label},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		cf, err := img.ConfigFile()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cf = cf.DeepCopy()
-		cf.Config.Labels = map[string]string{"org.layerlab.stand-in": label + " (busybox-static, made by a test: not the official image)"}
-		if set != nil {
-			set(&cf.Config)
-		}
-		img, err = mutate.ConfigFile(img, cf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return img
-	}
-	alpine := mk("alpine", nil, nil)
-	nginx := mk("nginx", map[string]string{
-		"usr/share/nginx/html/index.html": "<h1>Welcome to nginx!</h1>\n",
-		"etc/nginx/nginx.conf":            "events {}\n",
-	}, func(c *v1.Config) {
-		c.Cmd = []string{"nginx", "-g", "daemon off;"}
-		c.ExposedPorts = map[string]struct{}{"80/tcp": {}}
-	})
-	// the official node:6-alpine has Alpine's apk and node's npm on PATH: the playground
-	// simulates their installs only where the image has them
-	node := mk("node:6-alpine", map[string]string{
-		"usr/local/bin/node": "placeholder for node 6\n",
-		"usr/local/bin/npm":  "placeholder for npm 3\n",
-		"sbin/apk":           "placeholder for apk-tools\n",
-		"etc/alpine-release": "3.8.4\n",
-	}, func(c *v1.Config) {
-		c.Cmd = []string{"node"}
-		c.Env = append(c.Env, "NODE_VERSION=6.17.1")
-	})
-	return map[string]v1.Image{
-		"library/alpine:latest": alpine,
-		"library/nginx:latest":  nginx,
-		"library/nginx:1.27":    nginx,
-		"library/node:6-alpine": node,
-	}
+	return imgs
 }
 
 // registryHub is lesson.Hub over the practice hub's registry API: a repository exists when

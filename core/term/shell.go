@@ -68,6 +68,10 @@ type IO struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	TTY            bool
+	// Columns, when above 0, is the terminal's width: the run's $COLUMNS, which docker's
+	// progress bars are measured for (a bar wider than the terminal would wrap and break
+	// the in-place redraw).
+	Columns int
 	// Echo, when set, says Stdin is the terminal someone types at, which echoes what is typed
 	// unless told otherwise: Echo(false) and Echo(true) around docker login's password. A
 	// command whose stdin is redirected or piped is not given it.
@@ -102,14 +106,18 @@ func (s *Shell) Run(ctx context.Context, dir, script string, stdio IO) (int, str
 		prelude = stdinProbe
 	}
 	docker := func(ctx context.Context, e *shell.Env, args []string) int { return s.docker(ctx, e, args, term) }
+	env := []string{
+		"HOME=" + Home,
+		"PWD=" + dir,
+		"PATH=/usr/local/bin:/usr/bin:/bin",
+		"USER=root",
+		"SHELL=/bin/sh",
+	}
+	if stdio.Columns > 0 {
+		env = append(env, "COLUMNS="+strconv.Itoa(stdio.Columns))
+	}
 	sh := shell.New(shellFS{s.fs}, shell.Config{
-		Env: []string{
-			"HOME=" + Home,
-			"PWD=" + dir,
-			"PATH=/usr/local/bin:/usr/bin:/bin",
-			"USER=root",
-			"SHELL=/bin/sh",
-		},
+		Env:     env,
 		Dir:     dir,
 		Stdin:   stdio.Stdin,
 		Stdout:  stdio.Stdout,

@@ -207,3 +207,21 @@ func FuzzRun(f *testing.F) {
 		}
 	})
 }
+
+// The terminal's width reaches the run as $COLUMNS, which docker's progress bars are measured
+// for; a run given no width has none.
+func TestRunColumns(t *testing.T) {
+	sh, _ := newTestShell(t)
+	for _, tc := range []struct {
+		columns int
+		want    string
+	}{{80, "[80]\n"}, {0, "[]\n"}} {
+		var out strings.Builder
+		if code, _ := sh.Run(context.Background(), "", `echo "[$COLUMNS]"`, IO{Stdout: &out, TTY: true, Columns: tc.columns}); code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+		if out.String() != tc.want {
+			t.Errorf("Columns %d: $COLUMNS printed %q; want %q", tc.columns, out.String(), tc.want)
+		}
+	}
+}

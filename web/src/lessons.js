@@ -127,6 +127,8 @@ export class Lessons {
     try {
       const r = await this.ll.check(l.id, this.step, opts);
       this.progress = await this.ll.progress(l.id);
+      // ${USER} in the lessons is the Docker ID the learner logged in with: read them again
+      this.lessons = await this.ll.lessons();
       this.draw();
       const prefix = opts.shown ? 'Done for you by "Show me". ' : '';
       this.say(prefix + (r.passed ? `✓ ${r.message || 'Passed.'}` : `✗ ${r.message}`), r.passed ? 'good' : 'bad');

@@ -368,6 +368,7 @@ export class Shell {
     try {
       const r = await this.ll.exec(text, {
         tty: true,
+        columns: this.term.cols,
         cwd: this.cwd,
         onInput: (req) => this.readInput(req),
         signal: ac.signal,

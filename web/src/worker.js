@@ -42,7 +42,7 @@ function message(e) {
 function execArgs(id, args) {
   const o = args[1];
   if (!o || typeof o !== 'object' || !o.__proxied) return args;
-  const opts = { stdin: o.stdin, tty: o.tty, cwd: o.cwd, onOutput: o.onOutput, signal: o.signal, onInput: o.onInput };
+  const opts = { stdin: o.stdin, tty: o.tty, columns: o.columns, cwd: o.cwd, onOutput: o.onOutput, signal: o.signal, onInput: o.onInput };
   if (o.onOutput === true) {
     opts.onOutput = (chunk, stream) => postMessage({ type: 'output', id, chunk, stream });
   }
