@@ -11,14 +11,18 @@ import (
 	"syscall/js"
 	"time"
 
+	"github.com/layerlab/layerlab/core/store"
 	"github.com/layerlab/layerlab/core/term"
 	"github.com/layerlab/layerlab/wasm/idbstore"
+	"github.com/layerlab/layerlab/wasm/webcrypto"
 )
 
 // dbName is the IndexedDB database the page keeps everything in.
 const dbName = "layerlab"
 
 func main() {
+	// Blob digests and diff_ids by WebCrypto: Go's sha256 has no assembly in wasm.
+	store.NewSHA256 = webcrypto.SHA256
 	install(js.Global(), openBrowser(dbName))
 	select {} // the exported functions run on; returning would end the program
 }

@@ -586,7 +586,7 @@ func diffIDOf(r io.Reader, comp string) (v1.Hash, error) {
 		return v1.Hash{}, fmt.Errorf("layer: %w", err)
 	}
 	defer closeZ()
-	h := sha256.New()
+	h := store.NewSHA256()
 	if _, err := io.Copy(h, zr); err != nil {
 		return v1.Hash{}, fmt.Errorf("decompressing layer: %w", err)
 	}
@@ -687,7 +687,7 @@ func (l *loader) storeLegacyLayer(p string, diffID v1.Hash) (ociDescriptor, erro
 	case "gzip":
 		// The blob digest is that of the compressed bytes, unknown until read: one pass
 		// hashes both forms, a second streams the bytes into the store.
-		raw := sha256.New()
+		raw := store.NewSHA256()
 		got, err := diffIDOf(io.TeeReader(l.ix.open(e), raw), comp)
 		if err != nil {
 			return ociDescriptor{}, fmt.Errorf("entry %q: %w", p, err)

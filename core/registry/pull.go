@@ -3,7 +3,6 @@ package registry
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -448,7 +447,7 @@ func contentDigest(r io.Reader, l v1.Descriptor) (v1.Hash, error) {
 	default:
 		return v1.Hash{}, fmt.Errorf("unsupported media type %q", l.MediaType)
 	}
-	h := sha256.New()
+	h := store.NewSHA256()
 	if _, err := io.Copy(h, u); err != nil {
 		return v1.Hash{}, err
 	}

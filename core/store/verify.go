@@ -38,10 +38,15 @@ func CheckAlgorithm(d v1.Hash) error {
 	return nil
 }
 
+// NewSHA256 makes the hash that blob digests and diff_ids are computed with: crypto/sha256's,
+// except in the browser, where the wasm main sets one backed by WebCrypto before anything
+// runs (Go's sha256 has no assembly in wasm). Set it only at start-up.
+var NewSHA256 = sha256.New
+
 // VerifyingReader hashes what it passes on; at EOF it returns a *DigestMismatchError
 // instead of io.EOF when the bytes did not hash to want.
 func VerifyingReader(r io.Reader, want v1.Hash) io.Reader {
-	return &verifyingReader{r: r, h: sha256.New(), want: want}
+	return &verifyingReader{r: r, h: NewSHA256(), want: want}
 }
 
 type verifyingReader struct {

@@ -239,28 +239,66 @@ func deleteChunks(ctx context.Context, t *idb.Transaction, id string) error {
 func (d *DB) writeChunks(ctx context.Context, r io.Reader) (content, error) {
 	c := content{ID: newID()}
 	buf := make([]byte, ChunkSize)
+	// Up to writesInFlight chunk transactions commit while the next chunks are read (and
+	// hashed by the caller's reader): the browser's IndexedDB works beside the wasm.
+	sem := make(chan struct{}, writesInFlight)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var werr error
+	failed := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		return werr
+	}
+	finish := func(err error) (content, error) {
+		wg.Wait()
+		if err == nil {
+			err = failed()
+		}
+		if err != nil {
+			d.dropChunks(c.ID)
+			return content{}, d.quota(err)
+		}
+		return c, nil
+	}
 	for {
 		n, rerr := io.ReadFull(r, buf)
 		if n > 0 {
-			err := d.tx(ctx, idb.TransactionReadWrite, func(t *idb.Transaction) error {
-				return put(ctx, t, chunksStore, chunkKey(c.ID, c.N), toJS(buf[:n]))
-			}, chunksStore)
-			if err != nil {
-				d.dropChunks(c.ID)
-				return content{}, d.quota(err)
+			if err := failed(); err != nil {
+				return finish(nil)
 			}
+			v := toJS(buf[:n]) // a copy: buf is read into again while v is written
+			key := chunkKey(c.ID, c.N)
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				err := d.tx(ctx, idb.TransactionReadWrite, func(t *idb.Transaction) error {
+					return put(ctx, t, chunksStore, key, v)
+				}, chunksStore)
+				if err != nil {
+					mu.Lock()
+					if werr == nil {
+						werr = err
+					}
+					mu.Unlock()
+				}
+			}()
 			c.N++
 			c.Size += int64(n)
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-			return c, nil
+			return finish(nil)
 		}
 		if rerr != nil {
-			d.dropChunks(c.ID)
-			return content{}, rerr
+			return finish(rerr)
 		}
 	}
 }
+
+// writesInFlight bounds the chunk writes writeChunks has started and not seen committed.
+const writesInFlight = 4
 
 // dropChunks deletes the chunks of a write that failed, even when the caller's context is
 // done: they must not stay behind.
@@ -274,6 +312,15 @@ func (d *DB) dropChunks(id string) {
 
 // readChunk reads chunk i of c.
 func (d *DB) readChunk(ctx context.Context, c content, i int) ([]byte, error) {
+	v, err := d.readChunkValue(ctx, c, i)
+	if err != nil {
+		return nil, err
+	}
+	return fromJS(v)
+}
+
+// readChunkValue reads chunk i of c as IndexedDB gives it (a Uint8Array).
+func (d *DB) readChunkValue(ctx context.Context, c content, i int) (js.Value, error) {
 	var v js.Value
 	err := d.tx(ctx, idb.TransactionReadOnly, func(t *idb.Transaction) error {
 		var err error
@@ -281,12 +328,12 @@ func (d *DB) readChunk(ctx context.Context, c content, i int) ([]byte, error) {
 		return err
 	}, chunksStore)
 	if err != nil {
-		return nil, err
+		return js.Undefined(), err
 	}
 	if v.IsUndefined() {
-		return nil, errChunkGone
+		return js.Undefined(), errChunkGone
 	}
-	return fromJS(v)
+	return v, nil
 }
 
 var errChunkGone = errors.New("its content was deleted or replaced while being read")

@@ -5,9 +5,12 @@ package idbstore
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"sort"
 	"sync"
@@ -17,6 +20,7 @@ import (
 	"github.com/hack-pad/go-indexeddb/idb"
 
 	"github.com/layerlab/layerlab/core/store"
+	"github.com/layerlab/layerlab/wasm/webcrypto"
 )
 
 // Store is the image store in IndexedDB.
@@ -55,16 +59,22 @@ func (s *Store) PutBlob(ctx context.Context, d v1.Hash, r io.Reader) error {
 	if err := store.CheckAlgorithm(d); err != nil {
 		return err
 	}
+	// WebCrypto hashes much faster than Go's sha256 in wasm (package webcrypto)
+	h := webcrypto.SHA256()
 	if _, err := s.BlobSize(ctx, d); err == nil {
 		// Present: the offered bytes must still be the right ones, but need not be kept.
-		if _, err := io.Copy(io.Discard, store.VerifyingReader(r, d)); err != nil {
+		if _, err := io.Copy(h, r); err != nil {
 			return fmt.Errorf("writing blob %s: %w", d, err)
 		}
-		return nil
+		return verified(h, d)
 	}
-	c, err := s.d.writeChunks(ctx, store.VerifyingReader(r, d))
+	c, err := s.d.writeChunks(ctx, io.TeeReader(r, h))
 	if err != nil {
 		return fmt.Errorf("writing blob %s: %w", d, err)
+	}
+	if err := verified(h, d); err != nil {
+		s.d.dropChunks(c.ID)
+		return err
 	}
 	err = s.d.tx(ctx, idb.TransactionReadWrite, func(t *idb.Transaction) error {
 		v, err := get(ctx, t, blobsStore, blobKey(d))
@@ -79,6 +89,14 @@ func (s *Store) PutBlob(ctx context.Context, d v1.Hash, r io.Reader) error {
 	if err != nil {
 		s.d.dropChunks(c.ID)
 		return fmt.Errorf("writing blob %s: %w", d, s.d.quota(err))
+	}
+	return nil
+}
+
+// verified checks that the bytes h hashed are blob d.
+func verified(h hash.Hash, d v1.Hash) error {
+	if got := (v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}); got != d {
+		return fmt.Errorf("writing blob %s: %w", d, &store.DigestMismatchError{Want: d, Got: got})
 	}
 	return nil
 }
@@ -117,8 +135,11 @@ func (s *Store) OpenBlob(ctx context.Context, d v1.Hash) (io.ReadCloser, error) 
 	if err != nil {
 		return nil, err
 	}
-	r := &chunkReader{ctx: ctx, d: s.d, c: c, what: "blob " + d.String()}
-	return io.NopCloser(store.VerifyingReader(r, d)), nil
+	h := webcrypto.SHA256()
+	if c.Size > webcrypto.Limit {
+		h = sha256.New() // WebCrypto would not keep it all
+	}
+	return io.NopCloser(&chunkReader{ctx: ctx, d: s.d, c: c, what: "blob " + d.String(), want: d, h: h}), nil
 }
 
 func (s *Store) BlobSize(ctx context.Context, d v1.Hash) (int64, error) {
@@ -173,25 +194,37 @@ func (s *Store) Blobs(ctx context.Context) ([]v1.Hash, error) {
 	return out, nil
 }
 
-// chunkReader reads content chunk by chunk, each in its own transaction.
+// chunkReader reads a blob chunk by chunk, each in its own transaction, and at its end
+// returns a *store.DigestMismatchError instead of io.EOF unless the bytes hash to want.
 type chunkReader struct {
 	ctx  context.Context
 	d    *DB
 	c    content
 	what string
+	want v1.Hash
+	h    hash.Hash
 	i    int    // next chunk
 	buf  []byte // unread rest of chunk i-1
+	err  error  // what every Read returns after the end
 }
 
 func (r *chunkReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
 	for len(r.buf) == 0 {
 		if r.i >= r.c.N {
-			return 0, io.EOF
+			r.err = io.EOF
+			if got := (v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(r.h.Sum(nil))}); got != r.want {
+				r.err = &store.DigestMismatchError{Want: r.want, Got: got}
+			}
+			return 0, r.err
 		}
 		b, err := r.d.readChunk(r.ctx, r.c, r.i)
 		if err != nil {
 			return 0, fmt.Errorf("reading %s: %w", r.what, err)
 		}
+		r.h.Write(b)
 		r.buf = b
 		r.i++
 	}

@@ -5,8 +5,11 @@ package idbstore
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +22,7 @@ import (
 
 	"github.com/layerlab/layerlab/core/store"
 	"github.com/layerlab/layerlab/core/store/storetest"
+	"github.com/layerlab/layerlab/wasm/webcrypto"
 )
 
 var dbSeq atomic.Int64
@@ -74,6 +78,45 @@ func (c corruptible) CorruptBlob(t *testing.T, d v1.Hash) {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return corruptible{openStore(t, testDB(t))} })
+}
+
+// The store hashes blobs with WebCrypto in one piece, with Go where WebCrypto is missing,
+// and moves from one to the other when a blob of unknown size turns out too big to hold:
+// each way passes the conformance suite (which checks digests on write and corruption on
+// read), and a blob written one way reads back the other.
+func TestConformanceHashedByGo(t *testing.T) {
+	defer func(f func() bool) { webcrypto.Available = f }(webcrypto.Available)
+	webcrypto.Available = func() bool { return false }
+	storetest.Run(t, func(t *testing.T) store.Store { return corruptible{openStore(t, testDB(t))} })
+}
+
+func TestConformanceHashOverflowsToGo(t *testing.T) {
+	if !webcrypto.Available() {
+		t.Fatal("the test page has no crypto.subtle (is it served from a secure context?): the WebCrypto way goes untested")
+	}
+	defer func(n int64) { webcrypto.Limit = n }(webcrypto.Limit)
+	webcrypto.Limit = ChunkSize + ChunkSize/2 // blobs of two or more chunks start in WebCrypto and end in Go
+	storetest.Run(t, func(t *testing.T) store.Store { return corruptible{openStore(t, testDB(t))} })
+
+	ctx := context.Background()
+	s := openStore(t, testDB(t))
+	big := bytes.Repeat([]byte("0123456789abcdef"), (3*ChunkSize+100)/16)
+	d := sha256Of(big)
+	if err := s.PutBlob(ctx, d, bytes.NewReader(big)); err != nil {
+		t.Fatalf("PutBlob of %d bytes over the limit: %v", len(big), err)
+	}
+	if err := s.PutBlob(ctx, sha256Of([]byte("other")), bytes.NewReader(big)); !errors.As(err, new(*store.DigestMismatchError)) {
+		t.Errorf("PutBlob of %d bytes under the wrong digest: %v; want a digest mismatch", len(big), err)
+	}
+	webcrypto.Limit = 1 << 40 // read back through WebCrypto
+	rc, err := s.OpenBlob(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	if err != nil || !bytes.Equal(got, big) {
+		t.Errorf("reading it back: %d bytes, %v; want the %d written", len(got), err, len(big))
+	}
 }
 
 // TestReopen is a reload: what one connection stored, a new connection to the same database sees.
@@ -279,4 +322,9 @@ func TestSupersededByNewerVersion(t *testing.T) {
 	if _, err := s2.Blobs(ctx); err != nil {
 		t.Errorf("Blobs after the same version was announced: %v", err)
 	}
+}
+
+func sha256Of(b []byte) v1.Hash {
+	s := sha256.Sum256(b)
+	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(s[:])}
 }
