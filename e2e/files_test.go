@@ -11,12 +11,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // answerDialogs makes the page's prompt() return the answers in order and confirm() say yes,
@@ -110,6 +112,25 @@ func TestFilePanel(t *testing.T) {
 	if got := readText(t, ctx, "todo.txt"); got != "keep me\n" {
 		t.Errorf("todo.txt after the rename = %q; want %q", got, "keep me\n")
 	}
+	// The file was open in the editor: it stays open under its new name, and typing saves there.
+	rctx, rcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer rcancel()
+	if _, err := chromedp.Run(rctx, chromedp.Poll[bool](`document.getElementById("editor-title").textContent.startsWith("todo.txt") &&
+		layerlabPage.editor.view.state.doc.toString() === "keep me\n"`)); err != nil {
+		title, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("editor-title").textContent + " | " + layerlabPage.editor.view.state.doc.toString()`))
+		t.Errorf("after renaming the open file the editor shows %q; want todo.txt with its text (%v)", title, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(`#editor .cm-content`), chromedp.KeyEvent(kb.End, chromedp.KeyModifiers(chromedp.ModifierCtrl)), keyPresses("more")); err != nil {
+		t.Fatal(err)
+	}
+	sctx, scancel := context.WithTimeout(ctx, 20*time.Second)
+	defer scancel()
+	if _, err := chromedp.Run(sctx, chromedp.Poll[bool](`(async () => new TextDecoder().decode(await layerlab.readFile("todo.txt")) === "keep me\nmore")()`)); err != nil {
+		t.Errorf("typing after the rename did not reach todo.txt (it holds %q): %v", readText(t, ctx, "todo.txt"), err)
+	}
+	if ws := eval[string](t, ctx, `return (await layerlab.readDir("/workspace")).map(e => e.name).join(",");`); strings.Contains(ws, "notes.txt") {
+		t.Errorf("typing after the rename made the old file again: the workspace holds %s", ws)
+	}
 	answerDialogs(t, ctx)
 	clickFile(t, ctx, `button[data-path="/workspace/app"]`)
 	clickFile(t, ctx, "[data-act=delete]")
@@ -150,8 +171,8 @@ func TestFilePanel(t *testing.T) {
 		t.Fatal(err)
 	}
 	clickFile(t, ctx, `button[data-path="/workspace/todo.txt"]`)
-	if got := download(t, ctx, dl, "todo.txt"); string(got) != "keep me\n" {
-		t.Errorf("downloaded todo.txt = %q; want %q", got, "keep me\n")
+	if got := download(t, ctx, dl, "todo.txt"); string(got) != "keep me\nmore" {
+		t.Errorf("downloaded todo.txt = %q; want %q", got, "keep me\nmore")
 	}
 
 	b64 := base64.StdEncoding.EncodeToString(mustRead(t, filepath.Join("..", "testdata", "golden", "images", "base.tar")))

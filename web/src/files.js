@@ -6,10 +6,11 @@ function q(s) { return `'${s.replace(/'/g, `'\\''`)}'`; }
 function rel(p) { return p === ROOT ? '.' : p.slice(ROOT.length + 1); }
 
 export class Files {
-  constructor(el, { layerlab, onOpen, onError }) {
+  constructor(el, { layerlab, onOpen, onRename, onError }) {
     this.el = el;
     this.ll = layerlab;
     this.onOpen = onOpen;
+    this.onRename = onRename; // (from, to) before a rename; may return what undoes it
     this.onError = onError;
     this.selected = null; // {path, dir}
     this.open = new Set([ROOT]);
@@ -62,7 +63,12 @@ export class Files {
     if (!name) return;
     if (name.includes('/')) return this.onError(`Renaming ${rel(from)}: a name cannot hold "/"; to move it, use mv in the terminal.`);
     const to = from.replace(/[^/]+$/, name);
-    await this.run(`mv -- ${q(from)} ${q(to)}`);
+    // the editor follows a file it has open before the move, so it never sees the file gone
+    const undo = await this.onRename?.(from, to);
+    if (!(await this.run(`mv -- ${q(from)} ${q(to)}`))) {
+      undo?.();
+      return;
+    }
     this.selected = { ...this.selected, path: to };
   }
 
@@ -74,9 +80,11 @@ export class Files {
     this.selected = null;
   }
 
+  // run runs line in the shell and reports whether it succeeded; a failure is shown.
   async run(line) {
     const r = await this.ll.exec(line);
     if (r.exitCode !== 0) this.onError(r.stderr.trim() || `${line} failed`);
+    return r.exitCode === 0;
   }
 
   async download() {

@@ -62,7 +62,7 @@ async function start() {
 
   const images = new Images(document.getElementById('images'), { layerlab: ll, onError: showError });
   const editor = new Editor(document.getElementById('editor'), document.getElementById('editor-title'), { layerlab: ll, onError: showError });
-  const files = new Files(document.getElementById('files'), { layerlab: ll, onOpen: (p) => editor.open(p), onError: showError });
+  const files = new Files(document.getElementById('files'), { layerlab: ll, onOpen: (p) => editor.open(p), onRename: (from, to) => editor.renamed(from, to), onError: showError });
   const shell = new Shell(document.getElementById('terminal'), {
     layerlab: ll,
     onEscape: () => (document.querySelector('#images button') || document.getElementById('theme')).focus(),
