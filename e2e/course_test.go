@@ -47,12 +47,7 @@ func TestCourseInThePage(t *testing.T) {
 	ctx := newBrowser(t)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(site)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](waitCore, chromedp.EvalAwaitPromise)); err != nil {
-		t.Fatal(err)
-	}
+	openPageAt(t, ctx, site)
 	waitJS(t, ctx, "the Learn panel", `document.querySelector("#lesson-panel [data-act=check]")`)
 
 	// Steps whose check passes before they are done, because an earlier lesson left what

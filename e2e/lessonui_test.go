@@ -77,12 +77,7 @@ func TestLessonPanelStepperAndLink(t *testing.T) {
 	ctx := newBrowser(t)
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(site)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](waitCore, chromedp.EvalAwaitPromise)); err != nil {
-		t.Fatal(err)
-	}
+	openPageAt(t, ctx, site)
 	waitJS(t, ctx, "lesson 1 in the panel", `document.querySelector("#lesson-panel select")?.value === "01-whats-in-an-image" && document.querySelector("#lesson-panel [data-act=check]")`)
 
 	// step 1: the check fails; Paste puts the command on the terminal's line without running it

@@ -22,12 +22,7 @@ func TestOfflineReload(t *testing.T) {
 	ctx := newBrowser(t)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](waitCore, chromedp.EvalAwaitPromise)); err != nil {
-		t.Fatalf("await layerlab.ready: %v", err)
-	}
+	openPageAt(t, ctx, url)
 	eval[bool](t, ctx, `
 		await navigator.serviceWorker.ready;
 		if (!navigator.serviceWorker.controller) {

@@ -18,8 +18,14 @@ import (
 // openPage navigates ctx's tab to the playground and waits for layerlab.ready.
 func openPage(t *testing.T, ctx context.Context) {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.Navigate(serverURL)); err != nil {
-		t.Fatalf("opening %s: %v", serverURL, err)
+	openPageAt(t, ctx, serverURL)
+}
+
+// openPageAt opens the page at url and waits for layerlab.ready.
+func openPageAt(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("opening %s: %v", url, err)
 	}
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](waitCore, chromedp.EvalAwaitPromise)); err != nil {
 		t.Fatalf("await layerlab.ready: %v", err)

@@ -51,12 +51,7 @@ func TestPagePullsThroughProxy(t *testing.T) {
 	defer cancel()
 	open := func() {
 		t.Helper()
-		if err := chromedp.Do(ctx, chromedp.Navigate(site)); err != nil {
-			t.Fatalf("opening %s: %v", site, err)
-		}
-		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](waitCore, chromedp.EvalAwaitPromise)); err != nil {
-			t.Fatalf("await layerlab.ready: %v", err)
-		}
+		openPageAt(t, ctx, site)
 	}
 	run := func(line string) execResult {
 		t.Helper()

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -35,12 +34,7 @@ func TestTerminalLoginAndPull(t *testing.T) {
 	ctx := newBrowser(t)
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(site)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](waitCore, chromedp.EvalAwaitPromise)); err != nil {
-		t.Fatal(err)
-	}
+	openPageAt(t, ctx, site)
 	waitTerminal(t, ctx, "the first prompt", promptCount(1))
 
 	typeInTerminal(t, ctx, "docker login"+kb.Enter)
