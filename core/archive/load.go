@@ -17,6 +17,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/layerlab/layerlab/core/layer"
 	"github.com/layerlab/layerlab/core/store"
 )
 
@@ -553,12 +554,14 @@ func (l *loader) putLayer(e *entry, d v1.Hash, comp string, diffID v1.Hash) erro
 	// deleted again below.
 	pr, pw := io.Pipe()
 	res := make(chan error, 1)
+	var size int64
 	go func() {
-		got, err := diffIDOf(pr, comp)
+		got, n, err := diffIDOf(pr, comp)
 		io.Copy(io.Discard, pr) // keep the tee flowing whatever happened
 		if err == nil && got != diffID {
 			err = fmt.Errorf("layer content (uncompressed) hashes to %s, but the image config lists diff_id %s", got, diffID)
 		}
+		size = n
 		res <- err
 	}()
 	err := l.put(d, io.TeeReader(l.ix.open(e), pw), e.name)
@@ -576,21 +579,23 @@ func (l *loader) putLayer(e *entry, d v1.Hash, comp string, diffID v1.Hash) erro
 		}
 		return fmt.Errorf("entry %q: %w", e.name, derr)
 	}
-	return nil
+	return layer.Remember(l.ctx, l.s, diffID, size)
 }
 
-// diffIDOf hashes the decompressed content of r.
-func diffIDOf(r io.Reader, comp string) (v1.Hash, error) {
+// diffIDOf hashes the decompressed content of r, and works out Docker's size of it while the
+// bytes pass (-1 when the content is not a tar it can read), so that docker images need not
+// read the layer again.
+func diffIDOf(r io.Reader, comp string) (v1.Hash, int64, error) {
 	zr, closeZ, err := decompress(r, comp)
 	if err != nil {
-		return v1.Hash{}, fmt.Errorf("layer: %w", err)
+		return v1.Hash{}, 0, fmt.Errorf("layer: %w", err)
 	}
 	defer closeZ()
-	h := store.NewSHA256()
-	if _, err := io.Copy(h, zr); err != nil {
-		return v1.Hash{}, fmt.Errorf("decompressing layer: %w", err)
+	h, n, err := layer.DigestAndSize(zr)
+	if err != nil {
+		return v1.Hash{}, 0, fmt.Errorf("decompressing layer: %w", err)
 	}
-	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}, nil
+	return h, n, nil
 }
 
 // present reports whether the store already holds d.
@@ -688,7 +693,7 @@ func (l *loader) storeLegacyLayer(p string, diffID v1.Hash) (ociDescriptor, erro
 		// The blob digest is that of the compressed bytes, unknown until read: one pass
 		// hashes both forms, a second streams the bytes into the store.
 		raw := store.NewSHA256()
-		got, err := diffIDOf(io.TeeReader(l.ix.open(e), raw), comp)
+		got, size, err := diffIDOf(io.TeeReader(l.ix.open(e), raw), comp)
 		if err != nil {
 			return ociDescriptor{}, fmt.Errorf("entry %q: %w", p, err)
 		}
@@ -697,6 +702,9 @@ func (l *loader) storeLegacyLayer(p string, diffID v1.Hash) (ociDescriptor, erro
 		}
 		d := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(raw.Sum(nil))}
 		if err := l.put(d, l.ix.open(e), p); err != nil {
+			return ociDescriptor{}, err
+		}
+		if err := layer.Remember(l.ctx, l.s, diffID, size); err != nil {
 			return ociDescriptor{}, err
 		}
 		return ociDescriptor{MediaType: types.OCILayer, Digest: d, Size: e.size}, nil

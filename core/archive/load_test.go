@@ -2,13 +2,16 @@ package archive
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/layerlab/layerlab/core/layer"
 	"github.com/layerlab/layerlab/core/store"
 )
 
@@ -90,8 +93,49 @@ func TestLoadGood(t *testing.T) {
 				if _, err := store.Closure(context.Background(), s, ld.Manifest); err != nil {
 					t.Errorf("image %d: %v", i, err)
 				}
+				checkSizeRecords(t, s, ld.Manifest.Digest)
 			}
 		})
+	}
+}
+
+// checkSizeRecords: the load worked out the size docker images shows of each compressed
+// layer it decompressed anyway, and it is what reading the layer gives.
+func checkSizeRecords(t *testing.T, s store.Store, manifest v1.Hash) {
+	t.Helper()
+	ctx := context.Background()
+	read := func(d v1.Hash) []byte {
+		rc, err := s.OpenBlob(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	m, err := v1.ParseManifest(bytes.NewReader(read(manifest)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := v1.ParseConfigFile(bytes.NewReader(read(m.Config.Digest)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range m.Layers {
+		if !strings.Contains(string(l.MediaType), "gzip") {
+			continue
+		}
+		want, err := layer.Size(bytes.NewReader(read(l.Digest)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := s.Record(ctx, layer.RecordKind, cf.RootFS.DiffIDs[i].String())
+		if err != nil || string(b) != strconv.FormatInt(want, 10) {
+			t.Errorf("layer %s: size record %q (%v); want %d", l.Digest, b, err, want)
+		}
 	}
 }
 

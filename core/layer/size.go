@@ -4,8 +4,8 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/layerlab/layerlab/core/store"
 )
@@ -38,6 +39,11 @@ func Size(r io.Reader) (int64, error) {
 		defer zr.Close()
 		src = zr
 	}
+	return tarSize(src)
+}
+
+// tarSize is Size of an uncompressed tar.
+func tarSize(src io.Reader) (int64, error) {
 	tr := tar.NewReader(src)
 	sizes := map[string]int64{}
 	var total int64
@@ -79,6 +85,35 @@ func clean(name string) string {
 	return path.Clean("/" + name)
 }
 
+// DigestAndSize reads the uncompressed layer tar r to its end and returns its sha256 (the
+// layer's diff_id) and Docker's size of it (as Size), in one pass. The size is -1 when the
+// tar cannot be read as one; the digest is right either way.
+func DigestAndSize(r io.Reader) (v1.Hash, int64, error) {
+	h := store.NewSHA256()
+	tee := io.TeeReader(r, h)
+	n, err := tarSize(tee)
+	if err != nil {
+		n = -1
+	}
+	// the end-of-archive blocks and any padding after them are content too
+	if _, err := io.Copy(io.Discard, tee); err != nil {
+		return v1.Hash{}, 0, err
+	}
+	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}, n, nil
+}
+
+// Remember records n as the size of the layer diffID, so that DiffSize need not read the
+// layer to work it out; pull and load call it with DigestAndSize's size.
+func Remember(ctx context.Context, s store.Store, diffID v1.Hash, n int64) error {
+	if n < 0 {
+		return nil
+	}
+	if err := s.PutRecord(ctx, RecordKind, diffID.String(), []byte(strconv.FormatInt(n, 10))); err != nil {
+		return fmt.Errorf("caching size of layer %s: %w", diffID, err)
+	}
+	return nil
+}
+
 // DiffSize returns Docker's size of the layer with diff_id diffID whose blob is blob,
 // computing it once and caching it in s under RecordKind.
 func DiffSize(ctx context.Context, s store.Store, diffID v1.Hash, blob v1.Hash) (int64, error) {
@@ -103,8 +138,8 @@ func DiffSize(ctx context.Context, s store.Store, diffID v1.Hash, blob v1.Hash) 
 	if _, err := io.Copy(io.Discard, rc); err != nil {
 		return 0, fmt.Errorf("layer %s: %w", blob, err)
 	}
-	if err := s.PutRecord(ctx, RecordKind, diffID.String(), []byte(strconv.FormatInt(n, 10))); err != nil {
-		return 0, fmt.Errorf("caching size of layer %s: %w", diffID, err)
+	if err := Remember(ctx, s, diffID, n); err != nil {
+		return 0, err
 	}
 	return n, nil
 }

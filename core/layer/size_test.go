@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -233,4 +235,47 @@ func FuzzSize(f *testing.F) {
 			t.Errorf("Size = %d; a size is never negative", n)
 		}
 	})
+}
+
+// DigestAndSize hashes every byte (the end-of-archive blocks and padding after them too) and
+// gives Size's answer, in one pass; content that is no tar still gets its digest, with size -1.
+func TestDigestAndSize(t *testing.T) {
+	tarball := append(mkTar(t, []entry{{name: "a", typ: tar.TypeReg, body: "hello"}, {name: "bin/sh", typ: tar.TypeSymlink, link: "/bin/busybox"}}), make([]byte, 1024)...)
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		size int64
+	}{
+		{"a tar with padding after its end", tarball, 17},
+		{"no tar", []byte("not a tar at all, just some words to fill a block"), -1},
+	} {
+		d, n, err := DigestAndSize(bytes.NewReader(tc.b))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		sum := sha256.Sum256(tc.b)
+		if want := "sha256:" + hex.EncodeToString(sum[:]); d.String() != want || n != tc.size {
+			t.Errorf("%s: got %s, size %d; want %s, size %d", tc.name, d, n, want, tc.size)
+		}
+	}
+}
+
+// Remember's record is what DiffSize answers, without reading the blob (here: absent).
+func TestRemember(t *testing.T) {
+	ctx := context.Background()
+	s := store.NewMemory()
+	diffID := v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("ab", 32)}
+	absent := v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("cd", 32)}
+	if err := Remember(ctx, s, diffID, -1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DiffSize(ctx, s, diffID, absent); err == nil {
+		t.Fatal("an unknown size (-1) was remembered")
+	}
+	if err := Remember(ctx, s, diffID, 4242); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := DiffSize(ctx, s, diffID, absent); err != nil || n != 4242 {
+		t.Errorf("DiffSize after Remember = %d, %v; want 4242", n, err)
+	}
 }

@@ -3,7 +3,6 @@ package registry
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/layerlab/layerlab/core/ref"
+	"github.com/layerlab/layerlab/core/layer"
 	"github.com/layerlab/layerlab/core/store"
 )
 
@@ -222,7 +222,7 @@ func fetchImage(ctx context.Context, s store.Store, r name.Reference, raw []byte
 		return nil
 	}
 	if !has(ctx, s, m.Config.Digest) {
-		if _, err := fetchBlob(ctx, s, r, m.Config, nil, o.remote, false); err != nil {
+		if _, _, err := fetchBlob(ctx, s, r, m.Config, nil, o.remote, false); err != nil {
 			return fmt.Errorf("fetching config %s: %w", m.Config.Digest, err)
 		}
 	}
@@ -266,13 +266,14 @@ func fetchImage(ctx context.Context, s store.Store, r name.Reference, raw []byte
 		}
 	}
 	diffIDs := make([]v1.Hash, len(missing))
+	sizes := make([]int64, len(missing)) // Docker's sizes of the layers, -1 where unknown
 	errs := parallel(ctx, len(missing), o.jobs, func(i int) error {
 		l := missing[i]
-		d, err := fetchBlob(ctx, s, r, l, o.progress, o.remote, true)
+		d, n, err := fetchBlob(ctx, s, r, l, o.progress, o.remote, true)
 		if err != nil {
 			return err
 		}
-		diffIDs[i] = d
+		diffIDs[i], sizes[i] = d, n
 		o.progress(Event{Phase: PhaseDownloadComplete, Layer: l.Digest})
 		return nil
 	})
@@ -297,6 +298,10 @@ func fetchImage(ctx context.Context, s store.Store, r name.Reference, raw []byte
 		if want := cfg.RootFS.DiffIDs[i]; diffIDs[j] != want {
 			return fmt.Errorf("extracting layer %s: its content hashes to %s but the config's diff_id is %s", l.Digest, diffIDs[j], want)
 		}
+		// docker images shows sizes: worked out as the layer arrived, so never read again
+		if err := layer.Remember(ctx, s, cfg.RootFS.DiffIDs[i], sizes[j]); err != nil {
+			return err
+		}
 		o.progress(Event{Phase: PhasePullComplete, Layer: l.Digest})
 	}
 	if err := s.PutBlob(ctx, desc.Digest, bytes.NewReader(raw)); err != nil {
@@ -316,18 +321,19 @@ func index(ds []v1.Descriptor, d v1.Hash) int {
 
 // fetchBlob streams blob d from r's repository into s; s.PutBlob verifies the digest before
 // the blob becomes visible. With layer set, the blob is decompressed as it arrives and the
-// hash of its content (the diff_id it must have) returned.
-func fetchBlob(ctx context.Context, s store.Store, r name.Reference, d v1.Descriptor, progress func(Event), opts []remote.Option, layer bool) (v1.Hash, error) {
+// hash of its content (the diff_id it must have) returned, with Docker's size of the content
+// (-1 when unknown).
+func fetchBlob(ctx context.Context, s store.Store, r name.Reference, d v1.Descriptor, progress func(Event), opts []remote.Option, isLayer bool) (v1.Hash, int64, error) {
 	if err := store.CheckAlgorithm(d.Digest); err != nil {
-		return v1.Hash{}, err
+		return v1.Hash{}, 0, err
 	}
 	l, err := remote.Layer(r.Context().Digest(d.Digest.String()), opts...)
 	if err != nil {
-		return v1.Hash{}, wrapRemote(err)
+		return v1.Hash{}, 0, wrapRemote(err)
 	}
 	rc, err := l.Compressed()
 	if err != nil {
-		return v1.Hash{}, wrapRemote(err)
+		return v1.Hash{}, 0, wrapRemote(err)
 	}
 	defer rc.Close()
 	var src io.Reader = rc
@@ -341,15 +347,15 @@ func fetchBlob(ctx context.Context, s store.Store, r name.Reference, d v1.Descri
 	src = sized
 	var pw *io.PipeWriter
 	var diff chan diffResult
-	if layer {
+	if isLayer {
 		var pr *io.PipeReader
 		pr, pw = io.Pipe()
 		diff = make(chan diffResult, 1)
 		go func() {
-			h, err := contentDigest(pr, d)
+			h, n, err := contentDigest(pr, d)
 			io.Copy(io.Discard, pr) // whatever follows the compressed stream
 			pr.Close()
-			diff <- diffResult{h, err}
+			diff <- diffResult{h, n, err}
 		}()
 		src = io.TeeReader(src, pw)
 	}
@@ -359,22 +365,23 @@ func fetchBlob(ctx context.Context, s store.Store, r name.Reference, d v1.Descri
 	}
 	if err != nil {
 		if sized.err != nil {
-			return v1.Hash{}, sized.err
+			return v1.Hash{}, 0, sized.err
 		}
-		return v1.Hash{}, wrapRemote(err)
+		return v1.Hash{}, 0, wrapRemote(err)
 	}
-	if !layer {
-		return v1.Hash{}, nil
+	if !isLayer {
+		return v1.Hash{}, 0, nil
 	}
 	res := <-diff
 	if res.err != nil {
-		return v1.Hash{}, fmt.Errorf("extracting layer %s: %w", d.Digest, res.err)
+		return v1.Hash{}, 0, fmt.Errorf("extracting layer %s: %w", d.Digest, res.err)
 	}
-	return res.h, nil
+	return res.h, res.n, nil
 }
 
 type diffResult struct {
 	h   v1.Hash
+	n   int64
 	err error
 }
 
@@ -424,34 +431,31 @@ func (c *counter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// contentDigest hashes a layer's uncompressed content as it is read.
-func contentDigest(r io.Reader, l v1.Descriptor) (v1.Hash, error) {
+// contentDigest hashes a layer's uncompressed content as it is read, and works out Docker's
+// size of it (-1 when the content is not a tar it can read).
+func contentDigest(r io.Reader, l v1.Descriptor) (v1.Hash, int64, error) {
 	var u io.Reader
 	switch l.MediaType {
 	case types.DockerLayer, types.OCILayer, types.DockerForeignLayer, types.OCIRestrictedLayer:
 		zr, err := gzip.NewReader(r)
 		if err != nil {
-			return v1.Hash{}, err
+			return v1.Hash{}, 0, err
 		}
 		defer zr.Close()
 		u = zr
 	case types.OCILayerZStd:
 		zr, err := zstd.NewReader(r)
 		if err != nil {
-			return v1.Hash{}, err
+			return v1.Hash{}, 0, err
 		}
 		defer zr.Close()
 		u = zr
 	case types.DockerUncompressedLayer, types.OCIUncompressedLayer, types.OCIUncompressedRestrictedLayer:
 		u = r
 	default:
-		return v1.Hash{}, fmt.Errorf("unsupported media type %q", l.MediaType)
+		return v1.Hash{}, 0, fmt.Errorf("unsupported media type %q", l.MediaType)
 	}
-	h := store.NewSHA256()
-	if _, err := io.Copy(h, u); err != nil {
-		return v1.Hash{}, err
-	}
-	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}, nil
+	return layer.DigestAndSize(u)
 }
 
 // record names the pulled image in the index and reports whether that changed anything.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/layerlab/layerlab/core/layer"
 	"github.com/layerlab/layerlab/core/ref"
 	"github.com/layerlab/layerlab/core/registry"
 	"github.com/layerlab/layerlab/core/store"
@@ -124,6 +126,26 @@ func TestPullFromDistribution(t *testing.T) {
 	}
 	if err := store.CheckEntries(ctx, s, es); err != nil {
 		t.Errorf("stored image is incomplete: %v", err)
+	}
+	// The pull worked out each layer's size for docker images as it arrived.
+	ls, err := testimage.PullTest().Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range ls {
+		diffID, _ := l.DiffID()
+		rc, err := l.Uncompressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := layer.Size(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err := s.Record(ctx, layer.RecordKind, diffID.String()); err != nil || string(b) != strconv.FormatInt(want, 10) {
+			t.Errorf("layer %s: size record %q (%v); want %d", diffID, b, err, want)
+		}
 	}
 
 	// Again: up to date, no layer events.
