@@ -17,8 +17,8 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/layerlab/layerlab/core/ref"
 	"github.com/layerlab/layerlab/core/layer"
+	"github.com/layerlab/layerlab/core/ref"
 	"github.com/layerlab/layerlab/core/store"
 )
 
