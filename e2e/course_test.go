@@ -162,7 +162,8 @@ func typeIntoEditor(t *testing.T, ctx context.Context, where string, k int, p st
 		return false
 	}
 	click(t, ctx, fmt.Sprintf(`#files button[data-path=%q]`, "/workspace/"+p))
-	waitJS(t, ctx, where+": "+p+" open in the editor", fmt.Sprintf(`document.getElementById("editor-title").textContent.startsWith(%q)`, p))
+	eval[bool](t, ctx, `await layerlabPage.editor.opening; return true;`)
+	waitJS(t, ctx, where+": "+p+" open in the editor", fmt.Sprintf(`document.getElementById("editor-title").textContent.startsWith(%q) && layerlabPage.editor.view.state.doc.toString() === %q`, p, x.Old))
 	keys := []chromedp.Action[chromedp.Void]{chromedp.Click(`#editor .cm-content`), chromedp.KeyEvent(kb.Home, chromedp.KeyModifiers(chromedp.ModifierCtrl))}
 	for n := 0; n < line; n++ {
 		keys = append(keys, chromedp.KeyEvent(kb.ArrowDown))

@@ -67,8 +67,11 @@ export class Editor {
     this.titleEl.textContent = note ? `${name} — ${note}` : name;
   }
 
-  // open shows path in the editor. A rename waits for an open under way (see renamed).
+  // open shows path in the editor. A rename waits for an open under way (see renamed). The
+  // file already open stays as it is (cursor and all): changes made elsewhere reach it
+  // through changed.
   open(path) {
+    if (path === this.path) return this.opening;
     this.opening = this.openNow(path);
     return this.opening;
   }
