@@ -14,6 +14,7 @@ import (
 	"github.com/layerlab/layerlab/core/store"
 	"github.com/layerlab/layerlab/core/term"
 	"github.com/layerlab/layerlab/wasm/idbstore"
+	"github.com/layerlab/layerlab/wasm/promise"
 	"github.com/layerlab/layerlab/wasm/webcrypto"
 )
 
@@ -189,7 +190,7 @@ func install(global js.Value, open opener) {
 		}
 		persisted := false
 		if p := js.Global().Get("navigator").Get("storage").Get("persisted"); p.Type() == js.TypeFunction {
-			v, err := idbstore.Await(context.Background(), js.Global().Get("navigator").Get("storage").Call("persisted"))
+			v, err := promise.Await(context.Background(), js.Global().Get("navigator").Get("storage").Call("persisted"))
 			persisted = err == nil && v.Truthy()
 		}
 		return js.ValueOf(map[string]any{"usage": float64(usage), "quota": float64(quota), "persisted": persisted}), nil

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/hack-pad/go-indexeddb/idb"
+
+	"github.com/layerlab/layerlab/wasm/promise"
 )
 
 // QuotaError is what a write refused for lack of space becomes: the browser's
@@ -64,7 +66,7 @@ func Estimate(ctx context.Context) (usage, quota int64, err error) {
 	if storage.IsUndefined() || storage.Get("estimate").IsUndefined() {
 		return 0, 0, errors.New("navigator.storage.estimate is not available")
 	}
-	v, err := Await(ctx, storage.Call("estimate"))
+	v, err := promise.Await(ctx, storage.Call("estimate"))
 	if err != nil {
 		return 0, 0, fmt.Errorf("estimating storage use: %w", err)
 	}
@@ -78,51 +80,11 @@ func Persist(ctx context.Context) (bool, error) {
 	if storage.IsUndefined() || storage.Get("persist").IsUndefined() {
 		return false, errors.New("navigator.storage.persist is not available")
 	}
-	v, err := Await(ctx, storage.Call("persist"))
+	v, err := promise.Await(ctx, storage.Call("persist"))
 	if err != nil {
 		return false, fmt.Errorf("asking for persistent storage: %w", err)
 	}
 	return v.Truthy(), nil
-}
-
-// Await waits for the JavaScript promise p from a goroutine (never from a js.FuncOf handler,
-// which would block the event loop the promise needs).
-func Await(ctx context.Context, p js.Value) (js.Value, error) {
-	type settled struct {
-		v   js.Value
-		err error
-	}
-	ch := make(chan settled, 1)
-	onOK := js.FuncOf(func(_ js.Value, a []js.Value) any {
-		v := js.Undefined()
-		if len(a) > 0 {
-			v = a[0]
-		}
-		ch <- settled{v: v}
-		return nil
-	})
-	onErr := js.FuncOf(func(_ js.Value, a []js.Value) any {
-		msg := "rejected"
-		if len(a) > 0 {
-			if m := a[0].Get("message"); m.Type() == js.TypeString {
-				msg = m.String()
-			} else {
-				msg = js.Global().Call("String", a[0]).String()
-			}
-		}
-		ch <- settled{err: errors.New(msg)}
-		return nil
-	})
-	p.Call("then", onOK, onErr)
-	select {
-	case s := <-ch:
-		onOK.Release()
-		onErr.Release()
-		return s.v, s.err
-	case <-ctx.Done():
-		// The functions stay: the promise may still settle and call them.
-		return js.Undefined(), ctx.Err()
-	}
 }
 
 // human prints a byte count as docker does (base 1000, three significant digits).

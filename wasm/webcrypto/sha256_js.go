@@ -7,14 +7,17 @@
 // hashes with Go instead; where WebCrypto is missing (a page not served from a secure
 // context has no crypto.subtle) it is Go's from the start.
 //
-// Sum waits for a JavaScript promise: call it from a goroutine, never from inside a
-// js.FuncOf callback.
+// Sum waits for a JavaScript promise (package promise): call it from a goroutine, never from
+// inside a js.FuncOf callback.
 package webcrypto
 
 import (
+	"context"
 	"crypto/sha256"
 	"hash"
 	"syscall/js"
+
+	"github.com/layerlab/layerlab/wasm/promise"
 )
 
 // Limit is the most a hash keeps for WebCrypto; a variable so that tests can lower it.
@@ -96,7 +99,7 @@ func (w *webHash) Sum(b []byte) []byte {
 		all.Call("set", c, off)
 		off += c.Get("length").Int()
 	}
-	digest, err := await(js.Global().Get("crypto").Get("subtle").Call("digest", "SHA-256", all))
+	digest, err := promise.Await(context.Background(), js.Global().Get("crypto").Get("subtle").Call("digest", "SHA-256", all))
 	if err != nil {
 		// WebCrypto refused (it should not): Go's hash gives the same answer, slower.
 		w.toGo()
@@ -113,33 +116,3 @@ func (w *webHash) Reset() {
 
 func (w *webHash) Size() int      { return sha256.Size }
 func (w *webHash) BlockSize() int { return sha256.BlockSize }
-
-// await waits for the promise p to settle.
-func await(p js.Value) (js.Value, error) {
-	type settled struct {
-		v   js.Value
-		err error
-	}
-	ch := make(chan settled, 1)
-	then := js.FuncOf(func(_ js.Value, a []js.Value) any {
-		ch <- settled{v: a[0]}
-		return nil
-	})
-	catch := js.FuncOf(func(_ js.Value, a []js.Value) any {
-		msg := "the promise was rejected"
-		if len(a) > 0 && a[0].Type() == js.TypeObject && a[0].Get("message").Type() == js.TypeString {
-			msg = a[0].Get("message").String()
-		}
-		ch <- settled{err: jsError(msg)}
-		return nil
-	})
-	defer then.Release()
-	defer catch.Release()
-	p.Call("then", then, catch)
-	s := <-ch
-	return s.v, s.err
-}
-
-type jsError string
-
-func (e jsError) Error() string { return "webcrypto: " + string(e) }
