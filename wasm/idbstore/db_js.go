@@ -312,15 +312,6 @@ func (d *DB) dropChunks(id string) {
 
 // readChunk reads chunk i of c.
 func (d *DB) readChunk(ctx context.Context, c content, i int) ([]byte, error) {
-	v, err := d.readChunkValue(ctx, c, i)
-	if err != nil {
-		return nil, err
-	}
-	return fromJS(v)
-}
-
-// readChunkValue reads chunk i of c as IndexedDB gives it (a Uint8Array).
-func (d *DB) readChunkValue(ctx context.Context, c content, i int) (js.Value, error) {
 	var v js.Value
 	err := d.tx(ctx, idb.TransactionReadOnly, func(t *idb.Transaction) error {
 		var err error
@@ -328,12 +319,12 @@ func (d *DB) readChunkValue(ctx context.Context, c content, i int) (js.Value, er
 		return err
 	}, chunksStore)
 	if err != nil {
-		return js.Undefined(), err
+		return nil, err
 	}
 	if v.IsUndefined() {
-		return js.Undefined(), errChunkGone
+		return nil, errChunkGone
 	}
-	return v, nil
+	return fromJS(v)
 }
 
 var errChunkGone = errors.New("its content was deleted or replaced while being read")
