@@ -102,12 +102,7 @@ func head(ctx context.Context, e *Env, args []string) int {
 	datas, names, code := inputs(ctx, e, "head", ops)
 	w := e.Stdout
 	for i, d := range datas {
-		if len(names) > 1 {
-			if i > 0 {
-				fmt.Fprintln(w)
-			}
-			fmt.Fprintf(w, "==> %s <==\n", names[i])
-		}
+		fileHeader(w, names, i)
 		if c := o.val('c'); o.has("c") {
 			k, _ := strconv.Atoi(c)
 			w.Write(d[:max(0, min(k, len(d)))])
@@ -116,6 +111,18 @@ func head(ctx context.Context, e *Env, args []string) int {
 		w.Write(firstLines(d, n))
 	}
 	return code
+}
+
+// fileHeader writes head's and tail's "==> NAME <==" before input i when there are several,
+// with a blank line between inputs.
+func fileHeader(w io.Writer, names []string, i int) {
+	if len(names) < 2 {
+		return
+	}
+	if i > 0 {
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "==> %s <==\n", names[i])
 }
 
 func firstLines(d []byte, n int) []byte {
@@ -139,12 +146,7 @@ func tail(ctx context.Context, e *Env, args []string) int {
 	datas, names, code := inputs(ctx, e, "tail", ops)
 	w := e.Stdout
 	for i, d := range datas {
-		if len(names) > 1 {
-			if i > 0 {
-				fmt.Fprintln(w)
-			}
-			fmt.Fprintf(w, "==> %s <==\n", names[i])
-		}
+		fileHeader(w, names, i)
 		if c := o.val('c'); o.has("c") {
 			k, _ := strconv.Atoi(c)
 			w.Write(d[min(len(d), max(0, len(d)-k)):])
