@@ -3,20 +3,14 @@ package cli_test
 import (
 	"bytes"
 	"context"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/layerlab/layerlab/core/cli"
-	"github.com/layerlab/layerlab/core/hub"
-	"github.com/layerlab/layerlab/core/proxy"
 	"github.com/layerlab/layerlab/core/store"
 	"github.com/layerlab/layerlab/internal/peers"
+	"github.com/layerlab/layerlab/internal/playground"
 	"github.com/layerlab/layerlab/internal/testimage"
 )
 
@@ -27,29 +21,8 @@ import (
 func TestDockerHubNamesUseThePracticeHub(t *testing.T) {
 	upstream := peers.StartRegistry(t, peers.RegistryOptions{})
 	testimage.Push(t, testimage.PullTest(), upstream.Host+"/library/pulltest:latest")
-	px, err := proxy.New(proxy.WithMirror("docker.io", "http://"+upstream.Host))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := hub.New(t.TempDir(), hub.WithBcryptCost(4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/proxy/") {
-			px.ServeHTTP(w, r)
-			return
-		}
-		h.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	base, _ := url.Parse(srv.URL)
-	remoteOpts := func() []remote.Option {
-		return []remote.Option{remote.WithTransport(&proxy.Transport{Base: base})}
-	}
-	hubOpts := func() []remote.Option {
-		return []remote.Option{remote.WithTransport(&proxy.HostMap{Hosts: proxy.DockerHubHosts, Base: base})}
-	}
+	pg := playground.Start(t, upstream.Host)
+	remoteOpts, hubOpts := pg.Remote, pg.Hub
 
 	s := store.NewMemory()
 	run := func(stdin string, args ...string) (string, string, int) {

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,12 +16,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
-	"github.com/layerlab/layerlab/core/hub"
 	"github.com/layerlab/layerlab/core/lesson"
-	"github.com/layerlab/layerlab/core/proxy"
 	"github.com/layerlab/layerlab/core/store"
 	"github.com/layerlab/layerlab/core/term"
 	"github.com/layerlab/layerlab/internal/peers"
+	"github.com/layerlab/layerlab/internal/playground"
 	"github.com/layerlab/layerlab/internal/standin"
 	"github.com/layerlab/layerlab/internal/testimage"
 )
@@ -84,43 +81,15 @@ func (h registryHub) Repository(ctx context.Context, repo string) (lesson.Reposi
 	return lesson.Repository{Name: repo}, true, nil
 }
 
-type playground struct {
-	remote, hub func() []remote.Option
-}
-
 // startPlayground starts what `layerlab serve` gives the page: a Docker Hub stand-in (a real
 // registry through the proxy, holding the stand-in images) and the practice hub.
-func startPlayground(t *testing.T) *playground {
+func startPlayground(t *testing.T) playground.Playground {
 	t.Helper()
 	upstream := peers.StartRegistry(t, peers.RegistryOptions{})
 	for ref, img := range standIns(t) {
 		testimage.Push(t, img, upstream.Host+"/"+ref)
 	}
-	px, err := proxy.New(proxy.WithMirror("docker.io", "http://"+upstream.Host))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := hub.New(t.TempDir(), hub.WithBcryptCost(4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/proxy/") {
-			px.ServeHTTP(w, r)
-			return
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	base, _ := url.Parse(srv.URL)
-	return &playground{
-		remote: func() []remote.Option {
-			return []remote.Option{remote.WithTransport(&proxy.Transport{Base: base})}
-		},
-		hub: func() []remote.Option {
-			return []remote.Option{remote.WithTransport(&proxy.HostMap{Hosts: proxy.DockerHubHosts, Base: base})}
-		},
-	}
+	return playground.Start(t, upstream.Host)
 }
 
 // TestCourseShowMe walks every step of every lesson as a learner who only ever presses "show
@@ -133,8 +102,8 @@ func TestCourseShowMe(t *testing.T) {
 			ctx := context.Background()
 			s := store.NewMemory()
 			fsys := term.NewMemFS(term.Workspace, term.Home)
-			sh := term.New(fsys, s, term.WithRegistries(pg.remote, pg.hub), term.WithNow(func() time.Time { return time.Unix(1700000000, 0) }))
-			st := &lesson.State{Store: s, Workspace: lesson.TermWorkspace(fsys), Hub: registryHub{pg.hub}, User: "learner"}
+			sh := term.New(fsys, s, term.WithRegistries(pg.Remote, pg.Hub), term.WithNow(func() time.Time { return time.Unix(1700000000, 0) }))
+			st := &lesson.State{Store: s, Workspace: lesson.TermWorkspace(fsys), Hub: registryHub{pg.Hub}, User: "learner"}
 			prog := lesson.NewMemory()
 			for i := range l.Steps {
 				step := &l.Steps[i]
