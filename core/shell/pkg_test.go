@@ -60,17 +60,7 @@ func TestPackageManagers(t *testing.T) {
 				script = "mkdir -p " + tc.dir + " && cd " + tc.dir + " && " + script
 			}
 			out, code := run(t, f, 0, script)
-			if out != tc.out {
-				t.Errorf("output: got %q; want %q", out, tc.out)
-			}
-			if code != tc.code {
-				t.Errorf("exit: got %d; want %d", code, tc.code)
-			}
-			for p, want := range tc.files {
-				if got := file(f, p); got != want {
-					t.Errorf("%s: got %q; want %q", p, got, want)
-				}
-			}
+			expectRun(t, f, out, code, tc.out, tc.code, tc.files)
 			for p, want := range tc.modes {
 				if got := stat(f, p).mode; got != want {
 					t.Errorf("%s mode: got %o; want %o", p, got, want)

@@ -73,6 +73,22 @@ func run(t testing.TB, f *fsys.FS, uid int, script string) (string, int) {
 	return out.String(), code
 }
 
+// expectRun checks a run's output and exit status, and the files it should have left.
+func expectRun(t *testing.T, f *fsys.FS, out string, code int, wantOut string, wantCode int, files map[string]string) {
+	t.Helper()
+	if out != wantOut {
+		t.Errorf("output: got %q; want %q", out, wantOut)
+	}
+	if code != wantCode {
+		t.Errorf("exit: got %d; want %d", code, wantCode)
+	}
+	for p, want := range files {
+		if got := file(f, p); got != want {
+			t.Errorf("%s: got %q; want %q", p, got, want)
+		}
+	}
+}
+
 func file(f *fsys.FS, p string) string {
 	n := f.Get(p)
 	if n == nil {
@@ -149,17 +165,7 @@ func TestAccounts(t *testing.T) {
 				uid = 1000
 			}
 			out, code := run(t, f, uid, tc.script)
-			if out != tc.out {
-				t.Errorf("output: got %q; want %q", out, tc.out)
-			}
-			if code != tc.code {
-				t.Errorf("exit: got %d; want %d", code, tc.code)
-			}
-			for p, want := range tc.files {
-				if got := file(f, p); got != want {
-					t.Errorf("%s: got %q; want %q", p, got, want)
-				}
-			}
+			expectRun(t, f, out, code, tc.out, tc.code, tc.files)
 			for p, want := range tc.nodes {
 				if got := stat(f, p); got != want {
 					t.Errorf("%s: got %+v; want %+v", p, got, want)
@@ -210,17 +216,7 @@ func TestShadowUtils(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := baseFS(t, debian)
 			out, code := run(t, f, 0, tc.script)
-			if out != tc.out {
-				t.Errorf("output: got %q; want %q", out, tc.out)
-			}
-			if code != tc.code {
-				t.Errorf("exit: got %d; want %d", code, tc.code)
-			}
-			for p, want := range tc.files {
-				if got := file(f, p); got != want {
-					t.Errorf("%s: got %q; want %q", p, got, want)
-				}
-			}
+			expectRun(t, f, out, code, tc.out, tc.code, tc.files)
 			for p, want := range tc.nodes {
 				if got := stat(f, p); got != want {
 					t.Errorf("%s: got %+v; want %+v", p, got, want)
