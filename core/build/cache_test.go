@@ -67,12 +67,9 @@ func llPattern(events []build.Event) []string {
 	return out
 }
 
-// TestCachedPattern builds, changes one context file, and builds again, with layerlab and
-// real BuildKit: the steps each reports as CACHED must be the same.
-func TestCachedPattern(t *testing.T) {
-	p := buildkitpeer.StartT(t)
-	dir := t.TempDir()
-	write := func(name, content string) {
+// contextWriter writes files, and the folders above them, into the build context dir.
+func contextWriter(t *testing.T, dir string) func(name, content string) {
+	return func(name, content string) {
 		t.Helper()
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
 			t.Fatal(err)
@@ -81,6 +78,35 @@ func TestCachedPattern(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// buildBoth builds the context dir with real BuildKit (given args) and with layerlab
+// (SOURCE_DATE_EPOCH=0 and args), failing the test, named by what, on an error; it returns
+// BuildKit's result, layerlab's, and layerlab's events.
+func buildBoth(t *testing.T, p *buildkitpeer.Peer, s store.Store, dir, what string, args map[string]string) (*buildkitpeer.Result, *build.Result, []build.Event) {
+	t.Helper()
+	ref, err := p.Build(context.Background(), dir, buildkitpeer.BuildOptions{BuildArgs: args})
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	var events []build.Event
+	llArgs := map[string]string{"SOURCE_DATE_EPOCH": "0"}
+	for k, v := range args {
+		llArgs[k] = v
+	}
+	res, err := buildLayerlabArgs(t, s, dir, llArgs, func(e build.Event) { events = append(events, e) })
+	if err != nil {
+		t.Fatalf("%s: layerlab: %v", what, err)
+	}
+	return ref, res, events
+}
+
+// TestCachedPattern builds, changes one context file, and builds again, with layerlab and
+// real BuildKit: the steps each reports as CACHED must be the same.
+func TestCachedPattern(t *testing.T) {
+	p := buildkitpeer.StartT(t)
+	dir := t.TempDir()
+	write := contextWriter(t, dir)
 	dockerfile := func(env string) string {
 		return "FROM busybox\nWORKDIR /usr/src/app\nCOPY package.json ./\nENV NODE_ENV=" + env +
 			"\nCOPY index.js ./\nRUN mkdir -p build && cat index.js > build/out.js\nCOPY lib/ ./lib/\n" +
@@ -114,19 +140,7 @@ func TestCachedPattern(t *testing.T) {
 	}
 	for _, st := range steps {
 		st.change()
-		ref, err := p.Build(context.Background(), dir, buildkitpeer.BuildOptions{BuildArgs: st.args})
-		if err != nil {
-			t.Fatalf("%s: %v", st.name, err)
-		}
-		var events []build.Event
-		args := map[string]string{"SOURCE_DATE_EPOCH": "0"}
-		for k, v := range st.args {
-			args[k] = v
-		}
-		res, err := buildLayerlabArgs(t, s, dir, args, func(e build.Event) { events = append(events, e) })
-		if err != nil {
-			t.Fatalf("%s: layerlab: %v", st.name, err)
-		}
+		ref, res, events := buildBoth(t, p, s, dir, st.name, st.args)
 		got, want := llPattern(events), bkPattern(ref.Log)
 		if g, w := fromName(events), bkFromName(ref.Log); g != w {
 			t.Errorf("%s: FROM step: got %q; want %q", st.name, g, w)

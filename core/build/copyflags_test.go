@@ -1,13 +1,9 @@
 package build_test
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
-	"github.com/layerlab/layerlab/core/build"
 	"github.com/layerlab/layerlab/core/store"
 	"github.com/layerlab/layerlab/internal/buildkitpeer"
 	"github.com/layerlab/layerlab/internal/testimage"
@@ -19,15 +15,7 @@ import (
 func TestCopyFlagsCachedPattern(t *testing.T) {
 	p := buildkitpeer.StartT(t)
 	dir := t.TempDir()
-	write := func(name, content string) {
-		t.Helper()
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := contextWriter(t, dir)
 	write("Dockerfile", "FROM busybox\nARG V=1\nRUN echo $V > /v\nCOPY --link app/ /app/\n"+
 		"COPY --exclude=*.log logs/ /logs/\nCOPY --parents src/./a/*.txt /p/\n")
 	write("app/main.txt", "main\n")
@@ -52,19 +40,7 @@ func TestCopyFlagsCachedPattern(t *testing.T) {
 	}
 	for _, st := range steps {
 		st.change()
-		ref, err := p.Build(context.Background(), dir, buildkitpeer.BuildOptions{BuildArgs: st.args})
-		if err != nil {
-			t.Fatalf("%s: %v", st.name, err)
-		}
-		var events []build.Event
-		args := map[string]string{"SOURCE_DATE_EPOCH": "0"}
-		for k, v := range st.args {
-			args[k] = v
-		}
-		res, err := buildLayerlabArgs(t, s, dir, args, func(e build.Event) { events = append(events, e) })
-		if err != nil {
-			t.Fatalf("%s: layerlab: %v", st.name, err)
-		}
+		ref, res, events := buildBoth(t, p, s, dir, st.name, st.args)
 		if got, want := llPattern(events), bkPattern(ref.Log); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: CACHED pattern\n got: %q\nwant: %q", st.name, got, want)
 		}

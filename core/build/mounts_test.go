@@ -24,15 +24,7 @@ import (
 func TestMountCachedPattern(t *testing.T) {
 	p := buildkitpeer.StartT(t)
 	dir := t.TempDir()
-	write := func(name, content string) {
-		t.Helper()
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := contextWriter(t, dir)
 	dockerfile := func(network string) string {
 		return "FROM busybox\n" +
 			"RUN --mount=type=bind,source=data,target=/d cat /d/x > /out\n" +
@@ -57,15 +49,7 @@ func TestMountCachedPattern(t *testing.T) {
 	}
 	for _, st := range steps {
 		st.change()
-		ref, err := p.Build(context.Background(), dir, buildkitpeer.BuildOptions{})
-		if err != nil {
-			t.Fatalf("%s: %v", st.name, err)
-		}
-		var events []build.Event
-		res, err := buildLayerlab(t, s, dir, func(e build.Event) { events = append(events, e) })
-		if err != nil {
-			t.Fatalf("%s: layerlab: %v", st.name, err)
-		}
+		ref, res, events := buildBoth(t, p, s, dir, st.name, nil)
 		if got, want := llPattern(events), bkPattern(ref.Log); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: CACHED pattern\n got: %q\nwant: %q", st.name, got, want)
 		}
