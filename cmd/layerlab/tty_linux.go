@@ -1,42 +1,19 @@
 package main
 
-import (
-	"os"
+import "golang.org/x/sys/unix"
 
-	"golang.org/x/sys/unix"
-	"golang.org/x/term"
-
-	"github.com/layerlab/layerlab/core/cli"
-)
-
-// withTerminal tells the docker commands when stdout and stdin are a terminal: pull and
-// push redraw their progress in place, docker login prompts (its password with the tty's
-// echo off).
-func withTerminal(env *cli.Env, stdin, stdout any) {
-	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fd := int(f.Fd())
-		env.TTY = true
-		env.Width = func() int {
-			w, _, err := term.GetSize(fd)
-			if err != nil {
-				return 0
-			}
-			return w
+// echoSwitch turns the echo of the terminal fd on and off.
+func echoSwitch(fd int) func(on bool) error {
+	return func(on bool) error {
+		t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+		if err != nil {
+			return err
 		}
-	}
-	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fd := int(f.Fd())
-		env.Input = &cli.Input{Echo: func(on bool) error {
-			t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-			if err != nil {
-				return err
-			}
-			if on {
-				t.Lflag |= unix.ECHO
-			} else {
-				t.Lflag &^= unix.ECHO
-			}
-			return unix.IoctlSetTermios(fd, unix.TCSETS, t)
-		}}
+		if on {
+			t.Lflag |= unix.ECHO
+		} else {
+			t.Lflag &^= unix.ECHO
+		}
+		return unix.IoctlSetTermios(fd, unix.TCSETS, t)
 	}
 }
